@@ -1,0 +1,56 @@
+# Consultrack. `make` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+# Tests run against the local PostgreSQL and Redis; override to point elsewhere.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/consultrack
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint format services chromium clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(BIN)/.runtime: requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(BIN)/.dev: requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $(BIN)/.runtime $@
+
+run: $(BIN)/.runtime ## Start the app on SQLite with demo data (eager tasks, console e-mail)
+	@mkdir -p var
+	DEBUG=true $(BIN)/python manage.py migrate --no-input
+	@DEBUG=true $(BIN)/python manage.py seed_demo
+	@echo "Consultrack: http://127.0.0.1:$(PORT)/  (log in with a demo login above; Ctrl-C stops)"
+	DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+services: ## Make sure PostgreSQL and Redis answer, starting them when they do not
+	@bash scripts/ensure-services.sh
+
+chromium: ## Install Chromium for the browser tests when it is missing
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+test: $(BIN)/.dev services chromium ## Run the whole suite (PostgreSQL, Redis, Celery worker, Chromium)
+	DEBUG=true $(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	DEBUG=false SECRET_KEY=test-secret-key-not-for-production-0123456789abcdefghijklmnop \
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+	SECURE_SSL_REDIRECT=false DJANGO_ALLOW_ASYNC_UNSAFE=true \
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(BIN)/.dev ## Run ruff check and ruff format --check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(BIN)/.dev ## Fix what ruff can fix and format the code
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean: ## Remove the virtualenv and local data under var/
+	rm -rf $(VENV) var

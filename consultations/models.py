@@ -1,0 +1,213 @@
+import datetime
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from accounts.models import TIME_ZONE_CHOICES
+from stakeholders.models import Organisation
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConsultationStatus(models.TextChoices):
+    UPCOMING = "upcoming", _("Upcoming")
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class ConsultationQuerySet(models.QuerySet):
+    """Time windows are computed against `now`, which tests and scans may pass in."""
+
+    def upcoming(self, now: datetime.datetime | None = None) -> "ConsultationQuerySet":
+        return self.filter(opens_at__gt=now or timezone.now())
+
+    def open(self, now: datetime.datetime | None = None) -> "ConsultationQuerySet":
+        now = now or timezone.now()
+        return self.filter(models.Q(opens_at__isnull=True) | models.Q(opens_at__lte=now), deadline__gt=now)
+
+    def closed(self, now: datetime.datetime | None = None) -> "ConsultationQuerySet":
+        return self.filter(deadline__lte=now or timezone.now())
+
+    def closing_within(self, *, days: int, now: datetime.datetime | None = None) -> "ConsultationQuerySet":
+        now = now or timezone.now()
+        return self.open(now).filter(deadline__lte=now + datetime.timedelta(days=days))
+
+    def published(self) -> "ConsultationQuerySet":
+        return self.filter(published=True)
+
+
+class Consultation(models.Model):
+    """A public consultation: who consults, on which questions, by when."""
+
+    title = models.CharField(_("title"), max_length=300)
+    slug = models.SlugField(_("slug"), max_length=255, unique=True)
+    reference = models.CharField(_("reference"), max_length=100, blank=True, help_text=_("The issuer's own reference."))
+    issuer = models.ForeignKey(
+        Organisation,
+        verbose_name=_("issuing body"),
+        on_delete=models.PROTECT,
+        related_name="issued_consultations",
+    )
+    url = models.URLField(_("URL"), blank=True, max_length=500)
+    summary = models.TextField(_("summary"), blank=True)
+    opens_at = models.DateTimeField(_("opens"), null=True, blank=True)
+    deadline = models.DateTimeField(_("deadline"))
+    time_zone = models.CharField(
+        _("issuer's time zone"),
+        max_length=64,
+        choices=TIME_ZONE_CHOICES,
+        default="UTC",
+        help_text=_("The zone in which the issuer states the deadline."),
+    )
+    published = models.BooleanField(
+        _("published"), default=False, help_text=_("Show a public page for this consultation.")
+    )
+    owners = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("owners"), blank=True, related_name="owned_consultations"
+    )
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="consultations")
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords(m2m_fields=[owners, tags])
+    objects = ConsultationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["deadline"]
+        verbose_name = _("consultation")
+        verbose_name_plural = _("consultations")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(opens_at__isnull=True) | models.Q(deadline__gt=models.F("opens_at")),
+                name="consultation_deadline_after_opening",
+                violation_error_message=_("The deadline must come after the opening date."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        if self.opens_at and self.deadline and self.deadline <= self.opens_at:
+            raise ValidationError(
+                {"deadline": _("The deadline must come after the opening date.")}, code="deadline_before_opening"
+            )
+
+    def status_at(self, now: datetime.datetime) -> ConsultationStatus:
+        if self.opens_at and now < self.opens_at:
+            return ConsultationStatus.UPCOMING
+        if now < self.deadline:
+            return ConsultationStatus.OPEN
+        return ConsultationStatus.CLOSED
+
+    @property
+    def status(self) -> ConsultationStatus:
+        return self.status_at(timezone.now())
+
+    @property
+    def issuer_zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def deadline_in_issuer_zone(self) -> datetime.datetime:
+        return self.deadline.astimezone(self.issuer_zone)
+
+    def days_left(self, now: datetime.datetime | None = None) -> int:
+        """Whole calendar days until the deadline, counted in the issuer's zone (negative once past)."""
+        now = (now or timezone.now()).astimezone(self.issuer_zone)
+        return (self.deadline_in_issuer_zone.date() - now.date()).days
+
+
+class Question(models.Model):
+    consultation = models.ForeignKey(
+        Consultation, verbose_name=_("consultation"), on_delete=models.CASCADE, related_name="questions"
+    )
+    number = models.CharField(_("number"), max_length=20, help_text=_("As the issuer numbers it, e.g. 3 or 4b."))
+    text = models.TextField(_("text"))
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["consultation", "order", "pk"]
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["consultation", "number"],
+                name="question_unique_number_per_consultation",
+                violation_error_message=_("This consultation already has a question with that number."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Q{self.number}. {self.text[:80]}"
+
+
+class Topic(models.Model):
+    """An issue within a consultation on which organisations' positions are coded."""
+
+    consultation = models.ForeignKey(
+        Consultation, verbose_name=_("consultation"), on_delete=models.CASCADE, related_name="topics"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["consultation", "order", "pk"]
+        verbose_name = _("topic")
+        verbose_name_plural = _("topics")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["consultation", "slug"],
+                name="topic_unique_slug_per_consultation",
+                violation_error_message=_("This consultation already has a topic with that slug."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Invitation(models.Model):
+    """An organisation asked to respond to a consultation."""
+
+    consultation = models.ForeignKey(
+        Consultation, verbose_name=_("consultation"), on_delete=models.CASCADE, related_name="invitations"
+    )
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="invitations"
+    )
+    invited_at = models.DateTimeField(_("invited"), default=timezone.now)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["consultation", "organisation__name"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["consultation", "organisation"],
+                name="invitation_unique_per_organisation",
+                violation_error_message=_("This organisation is already invited."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} → {self.consultation}"

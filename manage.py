@@ -1,0 +1,24 @@
+#!/usr/bin/env python
+"""Django's command-line utility, with configuration errors told in one sentence."""
+
+import os
+import sys
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    from django.core.exceptions import ImproperlyConfigured
+    from django.core.management import execute_from_command_line
+    from django.db.utils import OperationalError
+
+    try:
+        execute_from_command_line(sys.argv)
+    except ImproperlyConfigured as exc:
+        sys.exit(f"Configuration error: {exc}")
+    except OperationalError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        sys.exit(f"The database in DATABASE_URL cannot be reached: {reason}")
+
+
+if __name__ == "__main__":
+    main()

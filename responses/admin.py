@@ -1,0 +1,55 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from responses.models import Answer, Attachment, Comment, Position, Response
+
+
+class AnswerInline(admin.StackedInline):
+    model = Answer
+    extra = 0
+
+
+class PositionInline(admin.TabularInline):
+    model = Position
+    extra = 0
+
+
+class AttachmentInline(admin.TabularInline):
+    model = Attachment
+    extra = 0
+    fields = ("original_name", "content_type", "size", "sha256", "extraction_status")
+    readonly_fields = fields
+
+
+@admin.register(Response)
+class ResponseAdmin(SimpleHistoryAdmin):
+    list_display = ("organisation", "consultation", "status", "channel", "received_on", "submitted_at")
+    list_filter = ("status", "channel", "organisation__kind")
+    search_fields = ("organisation__name", "consultation__title", "summary")
+    list_select_related = ("organisation", "consultation")
+    autocomplete_fields = ("organisation", "consultation", "owner")
+    filter_horizontal = ("reviewers",)
+    readonly_fields = ("version",)
+    inlines = [AnswerInline, PositionInline, AttachmentInline]
+
+
+@admin.register(Position)
+class PositionAdmin(SimpleHistoryAdmin):
+    list_display = ("response", "topic", "stance")
+    list_filter = ("stance",)
+    list_select_related = ("response__organisation", "response__consultation", "topic")
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    list_display = ("original_name", "response", "size", "extraction_status", "uploaded_at")
+    list_filter = ("extraction_status",)
+    readonly_fields = ("sha256", "size", "content_type", "extracted_text")
+    list_select_related = ("response__organisation", "response__consultation")
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ("author", "response", "anchor_paragraph", "resolved", "created_at")
+    list_filter = ("resolved",)
+    list_select_related = ("author", "response__organisation", "response__consultation")

@@ -1,0 +1,242 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from consultations.models import Consultation, Question, Topic
+from stakeholders.models import Organisation
+
+
+class ResponseStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    APPROVED = "approved", _("Approved")
+    SUBMITTED = "submitted", _("Submitted")
+    RECEIVED = "received", _("Received")
+
+
+class Channel(models.TextChoices):
+    PORTAL = "portal", _("Portal")
+    EMAIL = "email", _("E-mail")
+    LETTER = "letter", _("Letter")
+    WEB_FORM = "web_form", _("Web form")
+
+
+class Stance(models.TextChoices):
+    """The coding scale, strongest support first; `not_addressed` is not a view."""
+
+    STRONGLY_SUPPORTS = "strongly_supports", _("Strongly supports")
+    SUPPORTS = "supports", _("Supports")
+    NEUTRAL = "neutral", _("Neutral / mixed")
+    OPPOSES = "opposes", _("Opposes")
+    STRONGLY_OPPOSES = "strongly_opposes", _("Strongly opposes")
+    NOT_ADDRESSED = "not_addressed", _("Not addressed")
+
+
+class ResponseQuerySet(models.QuerySet):
+    def received(self) -> "ResponseQuerySet":
+        return self.filter(status=ResponseStatus.RECEIVED)
+
+    def ours(self) -> "ResponseQuerySet":
+        """Responses the team drafts itself, as opposed to those logged from outside."""
+        return self.exclude(status=ResponseStatus.RECEIVED)
+
+    def not_submitted(self) -> "ResponseQuerySet":
+        return self.ours().exclude(status=ResponseStatus.SUBMITTED)
+
+
+class Response(models.Model):
+    """One organisation's submission to one consultation: received, or drafted by us."""
+
+    consultation = models.ForeignKey(
+        Consultation, verbose_name=_("consultation"), on_delete=models.PROTECT, related_name="responses"
+    )
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="responses"
+    )
+    status = models.CharField(
+        _("status"), max_length=32, choices=ResponseStatus.choices, default=ResponseStatus.DRAFT, db_index=True
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, blank=True)
+    received_on = models.DateField(_("received on"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+    body = models.TextField(_("body"), blank=True, help_text=_("Markdown."))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_responses",
+    )
+    reviewers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("reviewers"), blank=True, related_name="reviewed_responses"
+    )
+    # Optimistic locking: a save must name the version it started from.
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    history = HistoricalRecords()
+    objects = ResponseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("response")
+        verbose_name_plural = _("responses")
+        indexes = [models.Index(fields=["consultation", "status"])]
+        permissions = [
+            ("review_response", _("Can comment on, approve or request changes to responses")),
+            ("reopen_response", _("Can reopen a submitted response")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} — {self.consultation}"
+
+    @property
+    def is_received(self) -> bool:
+        return self.status == ResponseStatus.RECEIVED
+
+
+class Answer(models.Model):
+    response = models.ForeignKey(Response, verbose_name=_("response"), on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, verbose_name=_("question"), on_delete=models.CASCADE, related_name="answers")
+    text = models.TextField(_("text"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["response", "question__order", "question__pk"]
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response", "question"],
+                name="answer_unique_per_question",
+                violation_error_message=_("This response already answers that question."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.response.organisation} on Q{self.question.number}"
+
+    def clean(self) -> None:
+        if self.response_id and self.question_id and self.question.consultation_id != self.response.consultation_id:
+            raise ValidationError({"question": _("The question belongs to another consultation.")}, code="mismatch")
+
+
+class Position(models.Model):
+    """An organisation's stance on one topic, as coded from its response."""
+
+    response = models.ForeignKey(
+        Response, verbose_name=_("response"), on_delete=models.CASCADE, related_name="positions"
+    )
+    topic = models.ForeignKey(Topic, verbose_name=_("topic"), on_delete=models.CASCADE, related_name="positions")
+    stance = models.CharField(_("stance"), max_length=32, choices=Stance.choices)
+    summary = models.CharField(_("summary"), max_length=500, blank=True)
+    quote = models.TextField(_("quote"), blank=True, help_text=_("The organisation's own words."))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["response", "topic__order", "topic__pk"]
+        verbose_name = _("position")
+        verbose_name_plural = _("positions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response", "topic"],
+                name="position_unique_per_topic",
+                violation_error_message=_("This response already has a position on that topic."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.response.organisation} {self.get_stance_display().lower()} {self.topic}"
+
+    def clean(self) -> None:
+        if self.response_id and self.topic_id and self.topic.consultation_id != self.response.consultation_id:
+            raise ValidationError({"topic": _("The topic belongs to another consultation.")}, code="mismatch")
+
+
+class ExtractionStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for extraction")
+    DONE = "done", _("Text extracted")
+    NO_TEXT_LAYER = "no_text_layer", _("No text layer (scanned document)")
+    FAILED = "failed", _("Extraction failed")
+
+
+class Attachment(models.Model):
+    """The original file of a submission, kept byte for byte."""
+
+    response = models.ForeignKey(
+        Response, verbose_name=_("response"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(_("file"), upload_to="attachments/%Y/%m/")
+    original_name = models.CharField(_("original name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    extracted_text = models.TextField(_("extracted text"), blank=True)
+    extraction_status = models.CharField(
+        _("extraction"), max_length=16, choices=ExtractionStatus.choices, default=ExtractionStatus.PENDING
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["response", "uploaded_at"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Comment(models.Model):
+    """A reviewer's comment on a draft, on the whole or anchored to one paragraph."""
+
+    response = models.ForeignKey(
+        Response, verbose_name=_("response"), on_delete=models.CASCADE, related_name="comments"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="comments"
+    )
+    body = models.TextField(_("comment"))
+    parent = models.ForeignKey(
+        "self", verbose_name=_("reply to"), on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+    )
+    # The anchor: which paragraph of which version of the body the comment is about.
+    anchor_version = models.PositiveIntegerField(_("anchored to version"), null=True, blank=True)
+    anchor_paragraph = models.PositiveIntegerField(_("anchored to paragraph"), null=True, blank=True)
+    anchor_text = models.TextField(_("quoted paragraph"), blank=True)
+    resolved = models.BooleanField(_("resolved"), default=False)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(anchor_paragraph__isnull=True) | models.Q(anchor_version__isnull=False),
+                name="comment_anchor_names_version",
+                violation_error_message=_("An anchored comment must name the version it quotes."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.author} on {self.response}"

@@ -1,0 +1,55 @@
+import pytest
+
+from accounts.roles import Role
+from tests.factories import PASSWORD, UserFactory
+
+
+@pytest.fixture
+def policy_user(db):
+    return UserFactory(username="policy", role=Role.POLICY_STAFF)
+
+
+@pytest.fixture
+def reviewer_user(db):
+    return UserFactory(username="reviewer", role=Role.REVIEWER)
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin", role=Role.ADMIN, is_staff=True)
+
+
+@pytest.fixture
+def outsider(db):
+    """Signed in, but holding no role: must see nothing."""
+    return UserFactory(username="outsider")
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def as_user(client):
+    """Log the test client in as the given user and return it."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _static_files_without_manifest():
+    """Serve static files by name: the hashed manifest exists only after collectstatic."""
+    from django.test import override_settings
+
+    with override_settings(
+        STORAGES={
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+    ):
+        yield
