@@ -94,3 +94,22 @@ def test_pages_carry_no_inline_script(as_user, policy_user, client):
         assert scripts, "the page loads its scripts"
         assert all(b"src=" in tag for tag in scripts)
         assert not re.search(rb"\son[a-z]+=", response.content)
+
+
+def test_dates_are_shown_in_the_viewers_time_zone(as_user, policy_user):
+    """A deadline stored in UTC is shown in the zone the user chose."""
+    import datetime
+
+    from tests.factories import ConsultationFactory
+
+    policy_user.time_zone = "Asia/Tokyo"
+    policy_user.save()
+    ConsultationFactory(
+        opens_at=datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC),
+        deadline=datetime.datetime(2030, 1, 31, 22, 0, tzinfo=datetime.UTC),
+    )
+    import time_machine
+
+    with time_machine.travel(datetime.datetime(2030, 1, 15, tzinfo=datetime.UTC)):
+        response = as_user(policy_user).get(reverse("home"))
+    assert b"1 Feb 2030, 07:00" in response.content
