@@ -11,6 +11,9 @@ admin.site.site_title = _("Consultrack")
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("accounts.urls")),
+    path("organisations/", include("stakeholders.urls")),
+    path("consultations/", include("consultations.urls")),
+    path("responses/", include("responses.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,5 @@
+from django.urls import path  # noqa: F401  (pages are added by the views of this app)
+
+app_name = "consultations"
+
+urlpatterns: list = []
