@@ -179,6 +179,10 @@ STORAGES = {
     },
 }
 
+# Uploaded submissions: the largest file accepted, in megabytes.
+ATTACHMENT_MAX_MB = envint("ATTACHMENT_MAX_MB", 25)
+ATTACHMENT_MAX_BYTES = ATTACHMENT_MAX_MB * 1024 * 1024
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
