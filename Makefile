@@ -9,7 +9,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/consultrack
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format services chromium clean
+.PHONY: help run test lint format services chromium fonts clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -37,7 +37,11 @@ services: ## Make sure PostgreSQL and Redis answer, starting them when they do n
 chromium: ## Install Chromium for the browser tests when it is missing
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
-test: $(BIN)/.dev services chromium ## Run the whole suite (PostgreSQL, Redis, Celery worker, Chromium)
+fonts: ## Install fonts covering Latin, Arabic and CJK scripts (for PDF packs) when missing
+	@fc-list 2>/dev/null | grep -q "Noto Sans CJK" && fc-list | grep -q "Noto Sans Arabic" && fc-list | grep -q "DejaVu Sans" \
+	  || { apt-get update -qq && apt-get install -y -qq fonts-dejavu-core fonts-noto-core fonts-noto-cjk; }
+
+test: $(BIN)/.dev services chromium fonts ## Run the whole suite (PostgreSQL, Redis, Celery worker, Chromium)
 	DEBUG=true $(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	DEBUG=false SECRET_KEY=test-secret-key-not-for-production-0123456789abcdefghijklmnop \
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
