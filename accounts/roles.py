@@ -27,12 +27,12 @@ ROLE_LABELS = {
 
 # app label -> models whose content the team works on.
 DOMAIN_MODELS = {
-    "stakeholders": ["organisation", "contact"],
+    "stakeholders": ["organisation", "contact", "organisationalias"],
     "consultations": ["consultation", "question", "topic", "invitation", "tag"],
     "responses": ["response", "answer", "position", "attachment", "comment"],
 }
 
-_STAFF_DELETABLE = {"contact", "question", "topic", "invitation", "answer", "position", "attachment"}
+_STAFF_DELETABLE = {"organisationalias", "contact", "question", "topic", "invitation", "answer", "position", "attachment"}
 
 
 def _codenames_for(role: Role) -> set[tuple[str, str]]:
@@ -56,6 +56,7 @@ def _codenames_for(role: Role) -> set[tuple[str, str]]:
             ("exports", "add_exportjob"),
             ("exports", "change_exportjob"),
             ("exports", "delete_exportjob"),
+            ("stakeholders", "view_organisationmerge"),
             ("accounts", "view_user"),
             ("accounts", "add_user"),
             ("accounts", "change_user"),

@@ -4,17 +4,62 @@ import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from accounts.models import TIME_ZONE_CHOICES
 from stakeholders.models import Organisation
 
+# Slugs a consultation may not take, because its page address would be another page's.
+RESERVED_SLUGS = frozenset({"new"})
+
+
+def free_slug(text: str, *, taken: set[str], max_length: int, fallback: str) -> str:
+    """A slug made from `text` that is not in `taken`: "name", then "name-2", "name-3"..."""
+    base = slugify(text)[:max_length].strip("-") or fallback
+    candidate, number = base, 2
+    while candidate in taken:
+        suffix = f"-{number}"
+        candidate = base[: max_length - len(suffix)].rstrip("-") + suffix
+        number += 1
+    return candidate
+
+
+def unique_slug(
+    queryset: models.QuerySet, text: str, *, max_length: int, fallback: str, reserved: frozenset[str] = frozenset()
+) -> str:
+    """A slug made from `text` that no row of `queryset` uses yet.
+
+    Pass a queryset that already leaves out the row being edited, so it keeps its own slug.
+    """
+    base = slugify(text)[:max_length].strip("-") or fallback
+    taken = set(queryset.filter(slug__startswith=base).values_list("slug", flat=True)) | reserved
+    return free_slug(text, taken=taken, max_length=max_length, fallback=fallback)
+
+
+class TagQuerySet(models.QuerySet):
+    def named(self, names: list[str]) -> list["Tag"]:
+        """The tags with these names, creating those that do not exist yet (names match case-insensitively)."""
+        tags: list[Tag] = []
+        for raw in names:
+            name = " ".join(raw.split())[:100]
+            if not name or any(tag.name.lower() == name.lower() for tag in tags):
+                continue
+            tag = self.filter(name__iexact=name).first()
+            if tag is None:
+                tag = self.create(name=name, slug=unique_slug(self.all(), name, max_length=100, fallback="tag"))
+            tags.append(tag)
+        return tags
+
 
 class Tag(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
+
+    objects = TagQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -50,6 +95,10 @@ class ConsultationQuerySet(models.QuerySet):
 
     def published(self) -> "ConsultationQuerySet":
         return self.filter(published=True)
+
+    def with_response_count(self) -> "ConsultationQuerySet":
+        """Annotate `response_count`; distinct, because filters on owners or tags add joins."""
+        return self.annotate(response_count=models.Count("responses", distinct=True))
 
 
 class Consultation(models.Model):
@@ -103,6 +152,19 @@ class Consultation(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("consultations:consultation-detail", args=[self.slug])
+
+    @classmethod
+    def unique_slug_for(cls, title: str, *, exclude_pk: int | None = None) -> str:
+        return unique_slug(
+            cls.objects.exclude(pk=exclude_pk),
+            title,
+            max_length=cls._meta.get_field("slug").max_length,
+            fallback="consultation",
+            reserved=RESERVED_SLUGS,
+        )
+
     def clean(self) -> None:
         if self.opens_at and self.deadline and self.deadline <= self.opens_at:
             raise ValidationError(
@@ -132,6 +194,10 @@ class Consultation(models.Model):
         """Whole calendar days until the deadline, counted in the issuer's zone (negative once past)."""
         now = (now or timezone.now()).astimezone(self.issuer_zone)
         return (self.deadline_in_issuer_zone.date() - now.date()).days
+
+    def days_since_deadline(self, now: datetime.datetime | None = None) -> int:
+        """Whole calendar days since the deadline passed, in the issuer's zone: "closed N days ago"."""
+        return -self.days_left(now)
 
 
 class Question(models.Model):
@@ -185,6 +251,21 @@ class Topic(models.Model):
         return self.name
 
 
+class InvitationQuerySet(models.QuerySet):
+    def with_responded(self) -> "InvitationQuerySet":
+        """Annotate `responded`: the organisation has a response (any status) to this consultation.
+
+        Goes through the reverse relation `organisation.responses`, since this app may not import responses.
+        """
+        return self.annotate(
+            responded=models.Exists(
+                Organisation.objects.filter(
+                    pk=models.OuterRef("organisation_id"), responses__consultation=models.OuterRef("consultation_id")
+                )
+            )
+        )
+
+
 class Invitation(models.Model):
     """An organisation asked to respond to a consultation."""
 
@@ -196,6 +277,8 @@ class Invitation(models.Model):
     )
     invited_at = models.DateTimeField(_("invited"), default=timezone.now)
     note = models.CharField(_("note"), max_length=255, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
 
     class Meta:
         ordering = ["consultation", "organisation__name"]

@@ -17,7 +17,7 @@ class PositionInline(admin.TabularInline):
 class AttachmentInline(admin.TabularInline):
     model = Attachment
     extra = 0
-    fields = ("original_name", "content_type", "size", "sha256", "extraction_status")
+    fields = ("original_name", "content_type", "size", "sha256", "extraction_status", "extraction_error")
     readonly_fields = fields
 
 
@@ -44,7 +44,15 @@ class PositionAdmin(SimpleHistoryAdmin):
 class AttachmentAdmin(admin.ModelAdmin):
     list_display = ("original_name", "response", "size", "extraction_status", "uploaded_at")
     list_filter = ("extraction_status",)
-    readonly_fields = ("sha256", "size", "content_type", "extracted_text")
+    readonly_fields = (
+        "sha256",
+        "size",
+        "content_type",
+        "extracted_text",
+        "extraction_error",
+        "extraction_queued_at",
+        "extracted_at",
+    )
     list_select_related = ("response__organisation", "response__consultation")
 
 

@@ -1,6 +1,9 @@
+import datetime
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -45,6 +48,13 @@ class ResponseQuerySet(models.QuerySet):
 
     def not_submitted(self) -> "ResponseQuerySet":
         return self.ours().exclude(status=ResponseStatus.SUBMITTED)
+
+    def responded(self) -> "ResponseQuerySet":
+        """Responses that reached the issuer: logged from outside, or our own once submitted."""
+        return self.filter(status__in=[ResponseStatus.RECEIVED, ResponseStatus.SUBMITTED])
+
+    def from_organisation_to(self, *, organisation: Organisation, consultation: Consultation) -> "ResponseQuerySet":
+        return self.filter(organisation=organisation, consultation=consultation)
 
 
 class Response(models.Model):
@@ -168,6 +178,10 @@ class ExtractionStatus(models.TextChoices):
     FAILED = "failed", _("Extraction failed")
 
 
+# How long an extraction may stay pending before the user is offered to queue it again.
+EXTRACTION_PATIENCE = datetime.timedelta(minutes=5)
+
+
 class Attachment(models.Model):
     """The original file of a submission, kept byte for byte."""
 
@@ -183,18 +197,48 @@ class Attachment(models.Model):
     extraction_status = models.CharField(
         _("extraction"), max_length=16, choices=ExtractionStatus.choices, default=ExtractionStatus.PENDING
     )
+    extraction_error = models.TextField(
+        _("extraction error"), blank=True, help_text=_("Why the text could not be extracted, in plain words.")
+    )
+    extraction_queued_at = models.DateTimeField(_("extraction queued"), null=True, blank=True)
+    extracted_at = models.DateTimeField(_("extracted"), null=True, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.SET_NULL, null=True, blank=True
     )
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
 
     class Meta:
-        ordering = ["response", "uploaded_at"]
+        ordering = ["response", "uploaded_at", "pk"]
         verbose_name = _("attachment")
         verbose_name_plural = _("attachments")
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def extraction_pending(self) -> bool:
+        return self.extraction_status == ExtractionStatus.PENDING
+
+    @property
+    def extraction_failed(self) -> bool:
+        return self.extraction_status == ExtractionStatus.FAILED
+
+    def extraction_stuck(self, now: datetime.datetime | None = None) -> bool:
+        """Pending for longer than any extraction takes: the task was lost (a broker outage) and may be queued again."""
+        queued_at = self.extraction_queued_at or self.uploaded_at
+        return (
+            self.extraction_pending
+            and queued_at is not None
+            and (now or timezone.now()) - queued_at > EXTRACTION_PATIENCE
+        )
+
+    @property
+    def may_retry_extraction(self) -> bool:
+        return self.extraction_failed or self.extraction_stuck()
+
+    @property
+    def has_no_text_layer(self) -> bool:
+        return self.extraction_status == ExtractionStatus.NO_TEXT_LAYER
 
 
 class Comment(models.Model):

@@ -1,4 +1,8 @@
+from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
@@ -16,9 +20,25 @@ class OrganisationKind(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+# Path segments under /organisations/ that are pages, not organisations: never used as slugs.
+RESERVED_SLUGS = frozenset({"new", "contacts", "import", "imports", "export", "exports", "merge", "search"})
+
+
 class OrganisationQuerySet(models.QuerySet):
     def of_kind(self, *kinds: str) -> "OrganisationQuerySet":
         return self.filter(kind__in=kinds)
+
+    def matching(self, text: str) -> "OrganisationQuerySet":
+        """Organisations whose name or one of whose aliases contains `text` (any case)."""
+        text = text.strip()
+        if not text:
+            return self
+        # Exists rather than a join, so an organisation with two matching aliases appears once.
+        alias_matches = OrganisationAlias.objects.filter(organisation=models.OuterRef("pk"), name__icontains=text)
+        return self.filter(models.Q(name__icontains=text) | models.Exists(alias_matches))
+
+    def with_response_count(self) -> "OrganisationQuerySet":
+        return self.annotate(response_count=models.Count("responses", distinct=True))
 
 
 class Organisation(models.Model):
@@ -62,6 +82,134 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("stakeholders:organisation-detail", kwargs={"slug": self.slug})
+
+    @property
+    def website_url(self) -> str:
+        """The website when it is safe to link to (http or https); rows imported unchecked may hold anything."""
+        return self.website if self.website.lower().startswith(("http://", "https://")) else ""
+
+    @classmethod
+    def slug_is_taken(cls, slug: str, *, exclude_pk: int | None = None) -> bool:
+        """True when `slug` names a page, another organisation, or one merged away (whose address redirects)."""
+        if slug in RESERVED_SLUGS:
+            return True
+        if cls.objects.filter(slug=slug).exclude(pk=exclude_pk).exists():
+            return True
+        return OrganisationMerge.objects.filter(merged_slug=slug).exists()
+
+    @classmethod
+    def unique_slug_for(cls, name: str, *, exclude_pk: int | None = None) -> str:
+        """A free slug made from `name`: acme, then acme-2, acme-3..."""
+        max_length = cls._meta.get_field("slug").max_length
+        base = slugify(name)[: max_length - 10].strip("-") or "organisation"
+        candidate, number = base, 1
+        while cls.slug_is_taken(candidate, exclude_pk=exclude_pk):
+            number += 1
+            candidate = f"{base}-{number}"
+        return candidate
+
+    def ancestor_ids(self) -> list[int]:
+        """Primary keys of the parent, its parent and so on, nearest first (stops at a loop)."""
+        ids: list[int] = []
+        parent_id = self.parent_id
+        while parent_id is not None and parent_id not in ids and parent_id != self.pk:
+            ids.append(parent_id)
+            parent_id = Organisation.objects.filter(pk=parent_id).values_list("parent_id", flat=True).first()
+        return ids
+
+    def is_descendant_of(self, other: "Organisation") -> bool:
+        """True when `other` is this organisation's parent, grandparent, and so on."""
+        return other.pk is not None and other.pk in self.ancestor_ids()
+
+
+class OrganisationAlias(models.Model):
+    """Another name an organisation goes by (an acronym, a former or local name): found by search."""
+
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="aliases"
+    )
+    name = models.CharField(_("alias"), max_length=255)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("alias")
+        verbose_name_plural = _("aliases")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                "organisation",
+                name="organisation_alias_unique_per_organisation",
+                violation_error_message=_("This organisation already has that alias."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrganisationMerge(models.Model):
+    """The record that a duplicate organisation was merged into a survivor, and what moved."""
+
+    survivor = models.ForeignKey(
+        Organisation, verbose_name=_("kept organisation"), on_delete=models.CASCADE, related_name="merges"
+    )
+    merged_name = models.CharField(_("merged organisation"), max_length=255)
+    # Not unique: a slug merged away is never given out again (see Organisation.slug_is_taken),
+    # but a chain of merges keeps every record.
+    merged_slug = models.SlugField(_("merged slug"), max_length=255, db_index=True)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("merged by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    merged_at = models.DateTimeField(_("merged at"), auto_now_add=True)
+    moved = models.JSONField(
+        _("moved"), default=dict, blank=True, help_text=_("How many rows of each relation moved to the survivor.")
+    )
+    dropped = models.JSONField(
+        _("dropped as duplicates"),
+        default=dict,
+        blank=True,
+        help_text=_("Rows the survivor already had (same invitation, same contact e-mail), removed."),
+    )
+
+    class Meta:
+        ordering = ["-merged_at", "-pk"]
+        verbose_name = _("organisation merge")
+        verbose_name_plural = _("organisation merges")
+
+    def __str__(self) -> str:
+        return f"{self.merged_name} → {self.survivor}"
+
+    def moved_summary(self) -> list[tuple[str, int]]:
+        """(relation label, count) for every relation that moved rows, by label (jsonb keeps no key order)."""
+        return sorted((relation_label(key), count) for key, count in self.moved.items() if count)
+
+    def dropped_summary(self) -> list[tuple[str, int]]:
+        return sorted((relation_label(key), count) for key, count in self.dropped.items() if count)
+
+
+def relation_label(accessor_name: str) -> str:
+    """The plural name of the model behind `organisation.<accessor_name>`, for people to read."""
+    for relation in Organisation._meta.related_objects:
+        if relation.get_accessor_name() != accessor_name:
+            continue
+        if relation.related_model is Organisation:
+            return str(_("subsidiaries"))
+        if relation.related_model is OrganisationMerge:
+            return str(_("earlier merges"))
+        label = str(relation.related_model._meta.verbose_name_plural)
+        if relation.field.name != "organisation":
+            # Say which link it was, e.g. "consultations (issuing body)".
+            label = f"{label} ({relation.field.verbose_name})"
+        return label
+    return accessor_name.replace("_", " ")
 
 
 class Contact(models.Model):

@@ -4,6 +4,23 @@ from accounts.roles import Role
 from tests.factories import PASSWORD, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _roles_survive_flushes(request):
+    """Transactional tests (browser, worker) run on a database flushed after each test,
+    which empties the role groups that a migration made; put them back first."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if transactional:
+        from django.apps import apps
+
+        from accounts.roles import sync_roles
+
+        request.getfixturevalue("transactional_db")
+        sync_roles(apps)
+
+
 @pytest.fixture
 def policy_user(db):
     return UserFactory(username="policy", role=Role.POLICY_STAFF)

@@ -24,16 +24,6 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
-@pytest.fixture(autouse=True)
-def roles(transactional_db):
-    """Browser tests run on a database flushed between tests; put the role groups back."""
-    from django.apps import apps
-
-    from accounts.roles import sync_roles
-
-    sync_roles(apps)
-
-
 def pytest_collection_modifyitems(items):
     for item in items:
         if "/e2e/" in str(item.fspath):

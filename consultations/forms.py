@@ -1,0 +1,370 @@
+"""Forms for a consultation with its questions and topics, and for invitations."""
+
+import datetime
+
+from crispy_forms.bootstrap import InlineCheckboxes
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Field, Layout, Row
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import CharField, Count, Q, QuerySet, Value
+from django.db.models.functions import Cast, Concat
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.roles import Role
+from consultations.models import RESERVED_SLUGS, Consultation, Invitation, Question, Tag, Topic, free_slug
+from stakeholders.models import Organisation
+
+DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def team_members() -> QuerySet[User]:
+    """Active users holding a role: those who may own a consultation."""
+    return (
+        User.objects.filter(Q(groups__name__in=[role.value for role in Role]) | Q(is_superuser=True), is_active=True)
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs, format=DATETIME_LOCAL_FORMAT)
+
+
+class WallClockDateTimeField(forms.DateTimeField):
+    """A date and time as read on a clock, without a zone.
+
+    Django's own field would place the value in the viewer's zone; ConsultationForm places it in the
+    issuer's zone chosen on the same form, and hands initial values in already read in that zone.
+    """
+
+    widget = DateTimeLocalInput
+
+    def to_python(self, value: object) -> datetime.datetime | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime.datetime):
+            return value
+        try:
+            parsed = parse_datetime(str(value).strip())
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return parsed
+
+    def prepare_value(self, value: object) -> object:
+        return value
+
+
+class ConsultationForm(forms.ModelForm):
+    url = forms.URLField(label=_("URL"), required=False, max_length=500, assume_scheme="https")
+    opens_at = WallClockDateTimeField(
+        label=_("Opens"), required=False, help_text=_("Local time in the issuer's time zone. Leave blank if open now.")
+    )
+    deadline = WallClockDateTimeField(label=_("Deadline"), help_text=_("Local time in the issuer's time zone."))
+    new_tags = forms.CharField(
+        label=_("New tags"),
+        required=False,
+        max_length=500,
+        help_text=_("Tags to create, separated by commas."),
+    )
+
+    class Meta:
+        model = Consultation
+        fields = [
+            "title",
+            "slug",
+            "reference",
+            "issuer",
+            "url",
+            "summary",
+            "time_zone",
+            "opens_at",
+            "deadline",
+            "published",
+            "owners",
+            "tags",
+        ]
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 4}),
+            "owners": forms.CheckboxSelectMultiple,
+            "tags": forms.CheckboxSelectMultiple,
+        }
+        help_texts = {"slug": _("Used in the page address. Leave blank to make one from the title.")}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].required = False
+        self.fields["issuer"].queryset = Organisation.objects.order_by("name")
+        self.fields["owners"].queryset = team_members()
+        self.fields["tags"].queryset = Tag.objects.order_by("name")
+        if self.instance.pk:
+            # Show stored (UTC) datetimes back as the issuer's clock reads them.
+            for name in ("opens_at", "deadline"):
+                value = getattr(self.instance, name)
+                if value is not None:
+                    self.initial[name] = value.astimezone(self.instance.issuer_zone).replace(tzinfo=None)
+
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            "title",
+            Row(Column("slug", css_class="col-md-6"), Column("reference", css_class="col-md-6")),
+            Row(Column("issuer", css_class="col-md-6"), Column("url", css_class="col-md-6")),
+            "summary",
+            Row(
+                Column("time_zone", css_class="col-md-4"),
+                Column("opens_at", css_class="col-md-4"),
+                Column("deadline", css_class="col-md-4"),
+            ),
+            InlineCheckboxes("owners"),
+            InlineCheckboxes("tags"),
+            Field("new_tags", placeholder=_("e.g. Age assurance, Encryption")),
+            "published",
+        )
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data.get("slug", "")
+        if slug in RESERVED_SLUGS:
+            raise ValidationError(
+                _("“%(slug)s” is reserved; choose another slug."), code="reserved", params={"slug": slug}
+            )
+        if slug or not self.cleaned_data.get("title"):
+            return slug
+        return Consultation.unique_slug_for(self.cleaned_data["title"], exclude_pk=self.instance.pk)
+
+    def clean_new_tags(self) -> list[str]:
+        return [name.strip() for name in self.cleaned_data.get("new_tags", "").split(",") if name.strip()]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        zone_name = cleaned.get("time_zone")
+        for name in ("opens_at", "deadline"):
+            value = cleaned.get(name)
+            if value is None or timezone.is_aware(value):
+                continue
+            if not zone_name:
+                # The zone itself was refused; a time cannot be placed without it.
+                del cleaned[name]
+                continue
+            zone = Consultation(time_zone=zone_name).issuer_zone
+            aware = value.replace(tzinfo=zone)
+            # A time skipped when clocks go forward does not survive the round trip through UTC.
+            # (A repeated time when they go back is read as its first occurrence.)
+            if aware.astimezone(datetime.UTC).astimezone(zone).replace(tzinfo=None) != value:
+                self.add_error(
+                    name,
+                    ValidationError(
+                        _("%(time)s does not exist in %(zone)s: the clocks change then."),
+                        code="nonexistent_time",
+                        params={"time": value.strftime("%d %b %Y %H:%M"), "zone": zone_name},
+                    ),
+                )
+                continue
+            cleaned[name] = aware
+        return cleaned
+
+    def save(self, commit: bool = True) -> Consultation:
+        """Save, adding the tags typed under "New tags" (created when they do not exist yet)."""
+        new_tags = Tag.objects.named(self.cleaned_data.get("new_tags", [])) if commit else []
+        if new_tags:
+            self.cleaned_data["tags"] = [*self.cleaned_data.get("tags", []), *new_tags]
+        return super().save(commit)
+
+
+class OrderedRowForm(forms.ModelForm):
+    """One row of an ordered list edited in place; its `order` is set from its position when saved."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["order"].required = False
+
+    def has_changed(self) -> bool:
+        # The page script renumbers `order` on every row, so a row added and left blank would
+        # otherwise count as filled in and be refused for its empty required fields.
+        return any(name != "order" for name in self.changed_data)
+
+    def _get_validation_exclusions(self) -> set[str]:
+        # The per-consultation uniqueness is checked by the formset across the list as it will be
+        # after saving (a number may pass from a removed or renumbered row to another); a per-row check
+        # against the database would refuse such swaps.
+        return super()._get_validation_exclusions() | {"consultation"}
+
+
+class QuestionForm(OrderedRowForm):
+    class Meta:
+        model = Question
+        fields = ["number", "text", "order"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 2}), "order": forms.HiddenInput}
+        # Said once above the list rather than under every row.
+        help_texts = {"number": ""}
+
+
+class TopicForm(OrderedRowForm):
+    class Meta:
+        model = Topic
+        fields = ["name", "slug", "description", "order"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2}), "order": forms.HiddenInput}
+        # Said once above the list rather than under every row.
+        help_texts = {"slug": ""}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].required = False
+
+
+# A value no form can produce: fields strip surrounding whitespace, and str.strip() counts
+# U+001F as whitespace. Rows whose unique value changes are parked on it while saving.
+_PARKING_PREFIX = "\x1f"
+
+
+class OrderedInlineFormSet(forms.BaseInlineFormSet):
+    """A consultation's questions or topics, edited, added, reordered and removed in place.
+
+    Subclasses name the field unique within a consultation, the messages, and the reverse relation
+    holding coded data that removing a row would destroy.
+    """
+
+    unique_field: str
+    duplicate_message: str
+    in_use_relation: str
+    in_use_message: str
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("queryset", self.model.objects.annotate(in_use=Count(self.in_use_relation)))
+        super().__init__(*args, **kwargs)
+
+    @staticmethod
+    def _is_deleted(form: forms.BaseForm) -> bool:
+        return bool(getattr(form, "cleaned_data", {}).get("DELETE"))
+
+    def forms_in_order(self) -> list[OrderedRowForm]:
+        """Every row as the user arranged it (by its `order`, then as posted).
+
+        Pages show rows this way too, so a refused save gives them back in the order chosen.
+        """
+
+        def position(item: tuple[int, OrderedRowForm]) -> tuple[int, int]:
+            index, form = item
+            try:
+                return (int(form["order"].value()), index)
+            except (TypeError, ValueError):
+                return (index, index)
+
+        return [form for _index, form in sorted(enumerate(self.forms), key=position)]
+
+    def rows_in_order(self) -> list[OrderedRowForm]:
+        """The rows to keep, in the order the user arranged them: not removed, and not left blank."""
+        return [
+            form
+            for form in self.forms_in_order()
+            if (form.instance.pk or form.has_changed()) and not self._is_deleted(form)
+        ]
+
+    def clean(self) -> None:
+        super().clean()
+        errors = []
+        for form in self.forms:
+            in_use = getattr(form.instance, "in_use", 0)
+            if form.instance.pk and self._is_deleted(form) and in_use:
+                message = self.in_use_message % {"name": str(form.instance), "count": in_use}
+                form.add_error(None, message)
+                errors.append(message)
+        seen: set[str] = set()
+        for form in self.rows_in_order():
+            value = form.cleaned_data.get(self.unique_field)
+            if not value:
+                continue
+            if value in seen:
+                form.add_error(self.unique_field, self.duplicate_message % {"value": value})
+            seen.add(value)
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, commit: bool = True) -> list:
+        """Remove the rows marked for removal, then save the others numbered by position.
+
+        Rows whose unique value changes are first parked on a value no form can produce, so that
+        swapping two numbers (1 and 2) never meets the database constraint halfway through.
+        """
+        if not commit:
+            raise ValueError("Ordered rows are saved together; save(commit=False) is not supported.")
+        for form in self.initial_forms:
+            if self._is_deleted(form):
+                form.instance.delete()
+        rows = self.rows_in_order()
+        moving = [form.instance.pk for form in rows if form.instance.pk and self.unique_field in form.changed_data]
+        if moving:
+            self.model.objects.filter(pk__in=moving).update(
+                **{self.unique_field: Concat(Value(_PARKING_PREFIX), Cast("pk", output_field=CharField()))}
+            )
+        for position, form in enumerate(rows):
+            if form.instance.pk and not form.has_changed() and form.initial.get("order") == position:
+                continue
+            form.instance.consultation = self.instance
+            form.instance.order = position
+            form.instance.save()
+        return [form.instance for form in rows]
+
+
+class QuestionRowsFormSet(OrderedInlineFormSet):
+    unique_field = "number"
+    duplicate_message = _("Another question already has number %(value)s.")
+    in_use_relation = "answers"
+    in_use_message = _("%(name)s has %(count)d answers logged; it cannot be removed here.")
+
+
+class TopicRowsFormSet(OrderedInlineFormSet):
+    unique_field = "slug"
+    duplicate_message = _("Another topic already has the slug “%(value)s”.")
+    in_use_relation = "positions"
+    in_use_message = _("The topic “%(name)s” has %(count)d coded positions; it cannot be removed here.")
+
+    def clean(self) -> None:
+        super().clean()
+        # Topics left without a slug get one from their name, unique among the list.
+        taken = {form.cleaned_data.get("slug") for form in self.rows_in_order()} - {"", None}
+        for form in self.rows_in_order():
+            if form.cleaned_data.get("slug") or not form.cleaned_data.get("name"):
+                continue
+            slug = free_slug(
+                form.cleaned_data["name"],
+                taken=taken,
+                max_length=Topic._meta.get_field("slug").max_length,
+                fallback="topic",
+            )
+            taken.add(slug)
+            form.cleaned_data["slug"] = form.instance.slug = slug
+
+
+QuestionFormSet = forms.inlineformset_factory(
+    Consultation, Question, form=QuestionForm, formset=QuestionRowsFormSet, extra=0, can_delete=True
+)
+TopicFormSet = forms.inlineformset_factory(
+    Consultation, Topic, form=TopicForm, formset=TopicRowsFormSet, extra=0, can_delete=True
+)
+
+
+class InvitationForm(forms.ModelForm):
+    class Meta:
+        model = Invitation
+        fields = ["organisation", "note"]
+        labels = {"note": _("Note (optional)")}
+
+    def __init__(self, *args, consultation: Consultation, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.consultation = consultation
+        field = self.fields["organisation"]
+        field.queryset = Organisation.objects.order_by("name")
+        # Offer only organisations not invited yet. Any organisation still validates, so a page left
+        # open while someone else invited the same one gets the clear "already invited" message.
+        not_invited = Organisation.objects.exclude(invitations__consultation=consultation).order_by("name")
+        field.widget.choices = [("", field.empty_label), *not_invited.values_list("pk", "name")]

@@ -1,0 +1,330 @@
+import django_filters
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from consultations.models import Consultation
+from responses.models import Channel, Response, ResponseStatus, Stance
+from responses.services import NewOrganisation, PositionInput, first_received_response
+from responses.uploads import CheckedUpload, check_upload
+from stakeholders.models import Organisation, OrganisationKind
+
+# Read when shown, so the limit follows settings.ATTACHMENT_MAX_BYTES.
+_max_file_size = lazy(lambda: filesizeformat(settings.ATTACHMENT_MAX_BYTES), str)
+FILES_HELP = format_lazy(
+    _(
+        "PDF, DOCX, ODT or plain text, up to {max} each. You may choose several files; the originals are kept as they are."
+    ),
+    max=_max_file_size(),
+)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class SubmissionFilesField(forms.FileField):
+    """Several files in one input, each checked by its content; the errors name each bad file."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("help_text", FILES_HELP)
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("accept", ".pdf,.docx,.odt,.txt")
+
+    def clean(self, data, initial=None) -> list[CheckedUpload]:
+        uploads = [item for item in (data if isinstance(data, list | tuple) else [data]) if item]
+        if not uploads:
+            if self.required:
+                raise ValidationError(self.error_messages["required"], code="required")
+            return []
+        checked, errors = [], []
+        for upload in uploads:
+            try:
+                checked.append(check_upload(upload))
+            except ValidationError as exc:
+                errors.extend(exc.error_list)
+        if errors:
+            raise ValidationError(errors)
+        return checked
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class ResponseLogForm(forms.Form):
+    """Log a submission received from an organisation, existing or new, with its files."""
+
+    EXISTING, NEW = "existing", "new"
+
+    consultation = forms.ModelChoiceField(
+        label=_("Consultation"), queryset=Consultation.objects.none(), empty_label=_("Choose a consultation")
+    )
+    organisation_mode = forms.ChoiceField(
+        label=_("Organisation"),
+        choices=[(EXISTING, _("An organisation we know")), (NEW, _("A new organisation"))],
+        initial=EXISTING,
+        widget=forms.RadioSelect,
+    )
+    organisation_query = forms.CharField(
+        label=_("Find the organisation"),
+        required=False,
+        help_text=_("Type part of its name, then choose it from the list."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "type": "search"}),
+    )
+    organisation = forms.ModelChoiceField(
+        queryset=Organisation.objects.all(),
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": _("That organisation no longer exists; search for it again.")},
+    )
+    new_name = forms.CharField(label=_("Name of the new organisation"), max_length=255, required=False)
+    new_kind = forms.ChoiceField(
+        label=_("Kind"), choices=OrganisationKind.choices, initial=OrganisationKind.OTHER, required=False
+    )
+    new_country = forms.ChoiceField(label=_("Country"), choices=[("", _("Unknown or international"))], required=False)
+    channel = forms.ChoiceField(label=_("Received through"), choices=Channel.choices)
+    received_on = forms.DateField(label=_("Received on"), widget=DateInput)
+    summary = forms.CharField(
+        label=_("Summary"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What the submission says, in a few lines."),
+    )
+    files = SubmissionFilesField(label=_("Files"), required=False)
+    log_anyway = forms.BooleanField(label=_("Log it anyway, as a second submission"), required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.duplicate_of: Response | None = None
+        self.fields["consultation"].queryset = Consultation.objects.select_related("issuer").order_by("-deadline")
+        self.fields["new_country"].choices = [("", _("Unknown or international")), *countries]
+        self.fields["received_on"].initial = timezone.localdate
+        # The type-ahead: htmx asks for matching organisations as the user types (see
+        # static/js/responses-log-form.js for choosing one with the keyboard or the mouse).
+        self.fields["organisation_query"].widget.attrs.update(
+            {
+                "hx-get": reverse("responses:organisation-search"),
+                "hx-trigger": "input changed delay:250ms, search",
+                "hx-target": "#organisation-options",
+                "hx-include": "[name='consultation']",
+                "hx-sync": "this:replace",
+                "aria-controls": "organisation-options",
+                "data-org-search": "",
+            }
+        )
+
+    def clean_new_name(self) -> str:
+        return " ".join(self.cleaned_data["new_name"].split())
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if "organisation" in self.errors:
+            # The id is a hidden input: say what went wrong next to the search box the user sees.
+            self.add_error("organisation_query", list(self.errors.pop("organisation")))
+        if cleaned.get("organisation_mode") == self.NEW:
+            self._clean_new_organisation(cleaned)
+        elif "organisation_query" not in self.errors and not cleaned.get("organisation"):
+            self.add_error(
+                "organisation_query", ValidationError(_("Choose the organisation from the list."), code="required")
+            )
+        organisation, consultation = cleaned.get("organisation"), cleaned.get("consultation")
+        if cleaned.get("organisation_mode") == self.EXISTING and organisation and consultation:
+            self.duplicate_of = first_received_response(organisation=organisation, consultation=consultation)
+            if self.duplicate_of and not cleaned.get("log_anyway"):
+                self.add_error(
+                    "log_anyway",
+                    ValidationError(
+                        _("Tick this box to log a second submission from %(organisation)s, or leave the form."),
+                        code="duplicate",
+                        params={"organisation": organisation},
+                    ),
+                )
+        return cleaned
+
+    def _clean_new_organisation(self, cleaned: dict) -> None:
+        name = cleaned.get("new_name")
+        if not name:
+            self.add_error("new_name", ValidationError(_("Give the new organisation's name."), code="required"))
+            return
+        if not cleaned.get("new_kind"):
+            self.add_error("new_kind", ValidationError(_("Say what kind of organisation it is."), code="required"))
+        same_name = Organisation.objects.filter(name__iexact=name).first()
+        if same_name:
+            self.add_error(
+                "new_name",
+                ValidationError(
+                    _("%(name)s already exists: choose “An organisation we know” and pick it."),
+                    code="exists",
+                    params={"name": same_name.name},
+                ),
+            )
+
+    @property
+    def chosen_organisation(self) -> Organisation | NewOrganisation:
+        if self.cleaned_data["organisation_mode"] == self.NEW:
+            return NewOrganisation(
+                name=self.cleaned_data["new_name"],
+                kind=self.cleaned_data["new_kind"],
+                country=self.cleaned_data["new_country"],
+            )
+        return self.cleaned_data["organisation"]
+
+    def picked_organisation(self) -> Organisation | None:
+        """The organisation chosen in the search, once the form has been checked."""
+        return getattr(self, "cleaned_data", {}).get("organisation")
+
+
+class ResponseDetailsForm(forms.ModelForm):
+    """How and when a received submission came in; `version` guards against overwriting another edit."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = Response
+        fields = ["channel", "received_on", "summary"]
+        widgets = {"received_on": DateInput, "summary": forms.Textarea(attrs={"rows": 4})}
+        labels = {"channel": _("Received through")}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].required = True
+        self.fields["received_on"].required = True
+        self.fields["version"].initial = self.instance.version
+
+
+class AttachmentAddForm(forms.Form):
+    files = SubmissionFilesField(label=_("Add files"))
+
+
+class CodingForm(forms.Form):
+    """One answer per question and one position (stance, summary, quote) per topic of a consultation."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, response: Response, questions: QuerySet, topics: QuerySet, **kwargs) -> None:
+        initial = kwargs.pop("initial", {}) or {}
+        self.questions = list(questions)
+        self.topics = list(topics)
+        answers = {answer.question_id: answer for answer in response.answers.all()}
+        positions = {position.topic_id: position for position in response.positions.all()}
+        initial["version"] = response.version
+        for question in self.questions:
+            if question.pk in answers:
+                initial[f"answer_{question.pk}"] = answers[question.pk].text
+        for topic in self.topics:
+            position = positions.get(topic.pk)
+            if position:
+                initial[f"stance_{topic.pk}"] = position.stance
+                initial[f"summary_{topic.pk}"] = position.summary
+                initial[f"quote_{topic.pk}"] = position.quote
+        super().__init__(*args, initial=initial, **kwargs)
+        stance_choices = [("", _("— not coded")), *Stance.choices]
+        for question in self.questions:
+            self.fields[f"answer_{question.pk}"] = forms.CharField(
+                label=_("Answer to question %(number)s") % {"number": question.number},
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 3}),
+            )
+        for topic in self.topics:
+            self.fields[f"stance_{topic.pk}"] = forms.ChoiceField(
+                label=_("Stance on %(topic)s") % {"topic": topic.name}, choices=stance_choices, required=False
+            )
+            self.fields[f"summary_{topic.pk}"] = forms.CharField(
+                label=_("Summary of the position"), max_length=500, required=False
+            )
+            self.fields[f"quote_{topic.pk}"] = forms.CharField(
+                label=_("Quote"),
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+                help_text=_("The organisation's own words, copied from the text."),
+            )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        for topic in self.topics:
+            if not cleaned.get(f"stance_{topic.pk}") and (
+                cleaned.get(f"summary_{topic.pk}") or cleaned.get(f"quote_{topic.pk}")
+            ):
+                self.add_error(
+                    f"stance_{topic.pk}",
+                    ValidationError(_("Choose a stance, or clear the summary and quote."), code="stance_required"),
+                )
+        return cleaned
+
+    def question_rows(self) -> list[tuple]:
+        return [(question, self[f"answer_{question.pk}"]) for question in self.questions]
+
+    def topic_rows(self) -> list[tuple]:
+        return [
+            (topic, self[f"stance_{topic.pk}"], self[f"summary_{topic.pk}"], self[f"quote_{topic.pk}"])
+            for topic in self.topics
+        ]
+
+    def answers(self) -> dict[int, str]:
+        return {question.pk: self.cleaned_data[f"answer_{question.pk}"] for question in self.questions}
+
+    def positions(self) -> dict[int, PositionInput | None]:
+        coded: dict[int, PositionInput | None] = {}
+        for topic in self.topics:
+            stance = self.cleaned_data[f"stance_{topic.pk}"]
+            coded[topic.pk] = (
+                PositionInput(
+                    stance=stance,
+                    summary=self.cleaned_data[f"summary_{topic.pk}"].strip(),
+                    quote=self.cleaned_data[f"quote_{topic.pk}"].strip(),
+                )
+                if stance
+                else None
+            )
+        return coded
+
+
+class ResponseFilter(django_filters.FilterSet):
+    consultation = django_filters.ModelChoiceFilter(
+        label=_("Consultation"), queryset=Consultation.objects.order_by("-deadline"), empty_label=_("All")
+    )
+    organisation = django_filters.ModelChoiceFilter(
+        label=_("Organisation"), queryset=Organisation.objects.order_by("name"), empty_label=_("All")
+    )
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=ResponseStatus.choices, empty_label=_("All"))
+    channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Channel.choices, empty_label=_("All"))
+
+    class Meta:
+        model = Response
+        fields = ["consultation", "organisation", "status", "channel"]
+
+
+class MatrixFilter(django_filters.FilterSet):
+    """Narrow the stance matrix to organisations of some kind, or from some country."""
+
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind of organisation"),
+        field_name="organisation__kind",
+        choices=OrganisationKind.choices,
+        empty_label=_("All kinds"),
+    )
+    country = django_filters.ChoiceFilter(
+        label=_("Country"), field_name="organisation__country", choices=[], empty_label=_("All countries")
+    )
+
+    class Meta:
+        model = Response
+        fields = ["kind", "country"]
+
+    def __init__(self, *args, countries_present: list[tuple[str, str]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters["country"].extra["choices"] = countries_present

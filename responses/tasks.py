@@ -1,0 +1,43 @@
+import logging
+
+from celery import shared_task
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.utils.translation import gettext as _
+
+from responses import services
+
+logger = logging.getLogger(__name__)
+
+# Worth another try: the storage or the database did not answer this time. A file that cannot be
+# parsed is not among them; extraction records that as a failure at once.
+TRANSIENT_ERRORS = (OSError, OperationalError, InterfaceError)
+MAX_RETRIES = 4
+
+
+@shared_task(name="responses.extract_attachment_text", bind=True, max_retries=MAX_RETRIES, acks_late=True)
+def extract_attachment_text(self, attachment_id: int) -> str | None:
+    """Extract and store the text of one attachment. Idempotent: a done attachment is left alone."""
+    try:
+        status = services.attachment_extract_text(attachment_id=attachment_id)
+    except TRANSIENT_ERRORS as exc:
+        if self.request.retries >= self.max_retries:
+            logger.warning("Giving up extracting attachment %s: %s", attachment_id, exc)
+            _record_failure(
+                attachment_id, _("The stored file could not be read (%(detail)s). Try again later.") % {"detail": exc}
+            )
+            return None
+        # 10 s, 20 s, 40 s, 80 s: long enough for a storage or database blip to pass.
+        raise self.retry(exc=exc, countdown=10 * 2**self.request.retries) from exc
+    except Exception as exc:
+        # A bug must not leave the page saying "extracting…" for ever: record it, then let it be seen.
+        logger.exception("Extracting attachment %s failed", attachment_id)
+        _record_failure(attachment_id, _("Extraction stopped on an unexpected error (%(detail)s).") % {"detail": exc})
+        raise
+    return status.value if status else None
+
+
+def _record_failure(attachment_id: int, reason: str) -> None:
+    try:
+        services.attachment_fail_extraction(attachment_id=attachment_id, reason=reason)
+    except DatabaseError:
+        logger.exception("Could not record the extraction failure of attachment %s", attachment_id)

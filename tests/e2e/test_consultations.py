@@ -1,0 +1,88 @@
+"""In Chromium: policy staff create a consultation with questions and topics, reorder topics, and see the order kept."""
+
+import datetime
+
+from playwright.sync_api import Page, expect
+
+from accounts.roles import Role
+from consultations.models import Consultation
+from tests.factories import PASSWORD, ConsultationFactory, OrganisationFactory, UserFactory
+
+
+def log_in(page: Page, live_server, username: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_test_id("user-menu")).to_be_visible()
+
+
+def test_policy_staff_create_a_consultation_and_reorder_its_topics(page: Page, live_server):
+    """Two questions and two topics added in place; the second topic moved up; the page shows that order."""
+    UserFactory(username="pat", role=Role.POLICY_STAFF)
+    OrganisationFactory(name="International Telecommunication Union (ITU)")
+    log_in(page, live_server, "pat")
+
+    page.goto(f"{live_server.url}/consultations/")
+    page.get_by_role("link", name="New consultation").click()
+    page.get_by_label("Title").fill("COP Results Framework")
+    page.get_by_label("Issuing body").select_option(label="International Telecommunication Union (ITU)")
+    page.get_by_label("Issuer's time zone").select_option("Europe/Zurich")
+    page.get_by_label("Opens").fill("2015-12-01T09:00")
+    page.get_by_label("Deadline").fill("2016-01-31T23:59")
+
+    questions = page.get_by_test_id("question-row")
+    for number, text in [("1", "Which coordination model?"), ("2", "How to align global initiatives?")]:
+        page.get_by_role("button", name="Add question").click()
+        row = questions.last
+        expect(row.get_by_label("Number")).to_be_focused()
+        row.get_by_label("Number").fill(number)
+        row.get_by_label("Text").fill(text)
+    expect(questions).to_have_count(2)
+
+    topics = page.get_by_test_id("topic-row")
+    for name in ["Multi-stakeholder coordination", "Reporting mechanisms"]:
+        page.get_by_role("button", name="Add topic").click()
+        topics.last.get_by_label("Name").fill(name)
+    topics.nth(1).get_by_role("button", name="Move up").click()
+    expect(topics.nth(0).get_by_label("Name")).to_have_value("Reporting mechanisms")
+    expect(topics.nth(0).get_by_role("button", name="Move up")).to_be_disabled()
+
+    page.get_by_role("button", name="Create consultation").click()
+
+    expect(page.get_by_role("heading", name="COP Results Framework")).to_be_visible()
+    expect(page.get_by_text("was created")).to_be_visible()
+    expect(page.get_by_test_id("topic-name")).to_have_text(["Reporting mechanisms", "Multi-stakeholder coordination"])
+    expect(page.get_by_test_id("questions").get_by_role("listitem")).to_have_text(
+        ["Q1. Which coordination model?", "Q2. How to align global initiatives?"]
+    )
+    expect(page.get_by_test_id("deadline-issuer")).to_have_text("31 Jan 2016, 23:59 (Europe/Zurich)")
+
+    consultation = Consultation.objects.get()
+    assert consultation.deadline == datetime.datetime(2016, 1, 31, 22, 59, tzinfo=datetime.UTC)
+    assert list(consultation.topics.values_list("slug", flat=True)) == [
+        "reporting-mechanisms",
+        "multi-stakeholder-coordination",
+    ]
+
+
+def test_policy_staff_invite_and_withdraw_without_leaving_the_page(page: Page, live_server):
+    """The invitations panel updates in place (htmx); a duplicate is impossible to pick from the list."""
+    UserFactory(username="pat", role=Role.POLICY_STAFF)
+    consultation = ConsultationFactory(title="COP Results Framework")
+    OrganisationFactory(name="Interpol")
+    log_in(page, live_server, "pat")
+    page.goto(f"{live_server.url}{consultation.get_absolute_url()}")
+    page.evaluate("window.notReloaded = true")
+
+    panel = page.locator("#invitations")
+    panel.get_by_label("Organisation").select_option(label="Interpol")
+    panel.get_by_role("button", name="Invite").click()
+    expect(panel.get_by_role("status")).to_have_text("Interpol is invited.")
+    expect(panel.get_by_test_id("invitation")).to_have_text(["Interpol not yet"])
+    expect(panel.get_by_label("Organisation").locator("option", has_text="Interpol")).to_have_count(0)
+
+    panel.get_by_role("button", name="Withdraw the invitation of Interpol").click()
+    expect(panel.get_by_role("status")).to_have_text("The invitation of Interpol was withdrawn.")
+    expect(panel.get_by_test_id("invitation")).to_have_count(0)
+    assert page.evaluate("window.notReloaded") is True
