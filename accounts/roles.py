@@ -32,7 +32,16 @@ DOMAIN_MODELS = {
     "responses": ["response", "answer", "position", "attachment", "comment"],
 }
 
-_STAFF_DELETABLE = {"organisationalias", "contact", "question", "topic", "invitation", "answer", "position", "attachment"}
+_STAFF_DELETABLE = {
+    "organisationalias",
+    "contact",
+    "question",
+    "topic",
+    "invitation",
+    "answer",
+    "position",
+    "attachment",
+}
 
 
 def _codenames_for(role: Role) -> set[tuple[str, str]]:

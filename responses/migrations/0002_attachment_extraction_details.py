@@ -4,29 +4,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('responses', '0001_initial'),
+        ("responses", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='attachment',
-            options={'ordering': ['response', 'uploaded_at', 'pk'], 'verbose_name': 'attachment', 'verbose_name_plural': 'attachments'},
+            name="attachment",
+            options={
+                "ordering": ["response", "uploaded_at", "pk"],
+                "verbose_name": "attachment",
+                "verbose_name_plural": "attachments",
+            },
         ),
         migrations.AddField(
-            model_name='attachment',
-            name='extracted_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='extracted'),
+            model_name="attachment",
+            name="extracted_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="extracted"),
         ),
         migrations.AddField(
-            model_name='attachment',
-            name='extraction_error',
-            field=models.TextField(blank=True, help_text='Why the text could not be extracted, in plain words.', verbose_name='extraction error'),
+            model_name="attachment",
+            name="extraction_error",
+            field=models.TextField(
+                blank=True,
+                help_text="Why the text could not be extracted, in plain words.",
+                verbose_name="extraction error",
+            ),
         ),
         migrations.AddField(
-            model_name='attachment',
-            name='extraction_queued_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='extraction queued'),
+            model_name="attachment",
+            name="extraction_queued_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="extraction queued"),
         ),
     ]

@@ -7,43 +7,91 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('stakeholders', '0001_initial'),
+        ("stakeholders", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OrganisationMerge',
+            name="OrganisationMerge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('merged_name', models.CharField(max_length=255, verbose_name='merged organisation')),
-                ('merged_slug', models.SlugField(max_length=255, verbose_name='merged slug')),
-                ('merged_at', models.DateTimeField(auto_now_add=True, verbose_name='merged at')),
-                ('moved', models.JSONField(blank=True, default=dict, help_text='How many rows of each relation moved to the survivor.', verbose_name='moved')),
-                ('dropped', models.JSONField(blank=True, default=dict, help_text='Rows the survivor already had (same invitation, same contact e-mail), removed.', verbose_name='dropped as duplicates')),
-                ('merged_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='merged by')),
-                ('survivor', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='merges', to='stakeholders.organisation', verbose_name='kept organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("merged_name", models.CharField(max_length=255, verbose_name="merged organisation")),
+                ("merged_slug", models.SlugField(max_length=255, verbose_name="merged slug")),
+                ("merged_at", models.DateTimeField(auto_now_add=True, verbose_name="merged at")),
+                (
+                    "moved",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="How many rows of each relation moved to the survivor.",
+                        verbose_name="moved",
+                    ),
+                ),
+                (
+                    "dropped",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="Rows the survivor already had (same invitation, same contact e-mail), removed.",
+                        verbose_name="dropped as duplicates",
+                    ),
+                ),
+                (
+                    "merged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="merged by",
+                    ),
+                ),
+                (
+                    "survivor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="merges",
+                        to="stakeholders.organisation",
+                        verbose_name="kept organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'organisation merge',
-                'verbose_name_plural': 'organisation merges',
-                'ordering': ['-merged_at', '-pk'],
+                "verbose_name": "organisation merge",
+                "verbose_name_plural": "organisation merges",
+                "ordering": ["-merged_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='OrganisationAlias',
+            name="OrganisationAlias",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=255, verbose_name='alias')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='aliases', to='stakeholders.organisation', verbose_name='organisation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=255, verbose_name="alias")),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="aliases",
+                        to="stakeholders.organisation",
+                        verbose_name="organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'alias',
-                'verbose_name_plural': 'aliases',
-                'ordering': ['name'],
-                'constraints': [models.UniqueConstraint(django.db.models.functions.text.Lower('name'), models.F('organisation'), name='organisation_alias_unique_per_organisation', violation_error_message='This organisation already has that alias.')],
+                "verbose_name": "alias",
+                "verbose_name_plural": "aliases",
+                "ordering": ["name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        django.db.models.functions.text.Lower("name"),
+                        models.F("organisation"),
+                        name="organisation_alias_unique_per_organisation",
+                        violation_error_message="This organisation already has that alias.",
+                    )
+                ],
             },
         ),
     ]
