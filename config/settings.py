@@ -179,6 +179,9 @@ STORAGES = {
     },
 }
 
+# Deadline reminders: the days before a deadline on which they go out, unless a consultation says otherwise.
+REMINDER_OFFSETS = [int(day) for day in envlist("REMINDER_OFFSETS", ["14", "7", "3", "1", "0"])]
+
 # Uploaded submissions: the largest file accepted, in megabytes.
 ATTACHMENT_MAX_MB = envint("ATTACHMENT_MAX_MB", 25)
 ATTACHMENT_MAX_BYTES = ATTACHMENT_MAX_MB * 1024 * 1024
@@ -209,7 +212,21 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict = {}
+# Redis hands a task that was never acknowledged (its worker died) to another worker after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600)}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Response packs: delete the files of packs past their expiry (EXPORT_RETENTION_DAYS), hourly.
+    "exports-purge-expired-packs": {"task": "exports.purge_expired_packs", "schedule": 3600.0},
+}
+
+# Response packs (exports app): kept this many days after they are built, then deleted by the beat task.
+EXPORT_RETENTION_DAYS = envint("EXPORT_RETENTION_DAYS", 7)
+# Responses read per database batch while building a pack; memory grows with this, not with the pack.
+EXPORT_BATCH_SIZE = envint("EXPORT_BATCH_SIZE", 200)
+# A building worker writes a heartbeat this often; silent for three beats, its job may be taken over.
+EXPORT_HEARTBEAT_SECONDS = envint("EXPORT_HEARTBEAT_SECONDS", 10)
+# Test-only: a pause after each batch so that a test can kill a worker mid-build. Leave at 0.
+EXPORT_BATCH_DELAY_SECONDS = envint("EXPORT_BATCH_DELAY_MS", 0) / 1000
 
 # Security. With DEBUG off the production defaults apply; each can be relaxed by env
 # (for instance SECURE_SSL_REDIRECT=false behind a proxy that already redirects).
@@ -230,7 +247,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # WeasyPrint logs every layout step at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # Demo users' password: DEMO_PASSWORD, or one generated and kept under var/.

@@ -4,7 +4,7 @@ import datetime
 
 from crispy_forms.bootstrap import InlineCheckboxes
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Column, Field, Layout, Row
+from crispy_forms.layout import Column, Field, Fieldset, Layout, Row
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import CharField, Count, Q, QuerySet, Value
@@ -91,6 +91,10 @@ class ConsultationForm(forms.ModelForm):
             "published",
             "owners",
             "tags",
+            "required_approvals",
+            "approval_needs_resolved_threads",
+            "reminder_offsets",
+            "remind_invited_contacts",
         ]
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 4}),
@@ -102,6 +106,8 @@ class ConsultationForm(forms.ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = False
+        # Blank means "as before": the model default for a new consultation.
+        self.fields["required_approvals"].required = False
         self.fields["issuer"].queryset = Organisation.objects.order_by("name")
         self.fields["owners"].queryset = team_members()
         self.fields["tags"].queryset = Tag.objects.order_by("name")
@@ -129,7 +135,22 @@ class ConsultationForm(forms.ModelForm):
             InlineCheckboxes("tags"),
             Field("new_tags", placeholder=_("e.g. Age assurance, Encryption")),
             "published",
+            Fieldset(
+                _("Review and reminders"),
+                Row(
+                    Column("required_approvals", css_class="col-md-4"),
+                    Column("reminder_offsets", css_class="col-md-8"),
+                ),
+                "approval_needs_resolved_threads",
+                "remind_invited_contacts",
+            ),
         )
+
+    def clean_required_approvals(self) -> int:
+        value = self.cleaned_data.get("required_approvals")
+        if value is None:
+            return self.instance.required_approvals if self.instance.pk else 1
+        return value
 
     def clean_slug(self) -> str:
         slug = self.cleaned_data.get("slug", "")

@@ -3,6 +3,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -12,6 +13,26 @@ from simple_history.models import HistoricalRecords
 
 from accounts.models import TIME_ZONE_CHOICES
 from stakeholders.models import Organisation
+
+
+def parse_day_offsets(text: str) -> list[int]:
+    """'14, 7, 3, 1, 0' -> [14, 7, 3, 1, 0]: days before a deadline, largest first, no repeats."""
+    days: set[int] = set()
+    for part in text.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit() or int(part) > 365:
+            raise ValidationError(
+                _("“%(part)s” is not a number of days between 0 and 365."), code="bad_offset", params={"part": part}
+            )
+        days.add(int(part))
+    return sorted(days, reverse=True)
+
+
+def validate_day_offsets(text: str) -> None:
+    parse_day_offsets(text)
+
 
 # Slugs a consultation may not take, because its page address would be another page's.
 RESERVED_SLUGS = frozenset({"new"})
@@ -131,6 +152,40 @@ class Consultation(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("owners"), blank=True, related_name="owned_consultations"
     )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="consultations")
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("watchers"),
+        blank=True,
+        related_name="watched_consultations",
+        help_text=_("Team members who follow this consultation and are reminded of its deadline."),
+    )
+    # Review of our own drafts to this consultation.
+    required_approvals = models.PositiveSmallIntegerField(
+        _("approvals needed"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text=_("How many reviewers must approve a draft before it can be submitted."),
+    )
+    approval_needs_resolved_threads = models.BooleanField(
+        _("approval needs every thread resolved"),
+        default=False,
+        help_text=_("Refuse approval while a comment thread on the draft is still open."),
+    )
+    # Deadline reminders.
+    reminder_offsets = models.CharField(
+        _("reminder days"),
+        max_length=100,
+        blank=True,
+        validators=[validate_day_offsets],
+        help_text=_("Days before the deadline on which to remind, e.g. 14, 7, 3, 1, 0. Blank: the default."),
+    )
+    remind_invited_contacts = models.BooleanField(
+        _("remind invited organisations"),
+        default=False,
+        help_text=_(
+            "Also e-mail the contacts of invited organisations that have not responded (they can unsubscribe)."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -170,6 +225,10 @@ class Consultation(models.Model):
             raise ValidationError(
                 {"deadline": _("The deadline must come after the opening date.")}, code="deadline_before_opening"
             )
+
+    def reminder_offset_days(self) -> list[int]:
+        """Days before the deadline on which reminders go out, largest first."""
+        return parse_day_offsets(self.reminder_offsets) if self.reminder_offsets else list(settings.REMINDER_OFFSETS)
 
     def status_at(self, now: datetime.datetime) -> ConsultationStatus:
         if self.opens_at and now < self.opens_at:

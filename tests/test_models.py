@@ -120,3 +120,19 @@ def test_str_names_what_a_user_would_call_it():
     assert str(position) == "Facebook opposes Reporting mechanisms"
     assert str(position.response) == f"Facebook — {position.response.consultation.title}"
     assert str(position.response.organisation) == "Facebook"
+
+
+def test_reminder_days_parse_and_default(settings):
+    """Reminder days are typed as a list; blank falls back to the site default; nonsense is refused."""
+    from consultations.models import parse_day_offsets
+
+    settings.REMINDER_OFFSETS = [14, 7, 3, 1, 0]
+    assert parse_day_offsets("1, 7;14, 7") == [14, 7, 1]
+    consultation = ConsultationFactory(reminder_offsets="")
+    assert consultation.reminder_offset_days() == [14, 7, 3, 1, 0]
+    consultation.reminder_offsets = "10, 2"
+    assert consultation.reminder_offset_days() == [10, 2]
+    consultation.reminder_offsets = "7, soon"
+    with pytest.raises(ValidationError) as excinfo:
+        consultation.full_clean()
+    assert "reminder_offsets" in excinfo.value.message_dict
