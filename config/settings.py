@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "consultations",
     "responses",
     "exports",
+    "reminders",
     "config.apps.ConsultrackConfig",
 ]
 
@@ -116,6 +117,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "accounts.context_processors.roles",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -181,6 +183,10 @@ STORAGES = {
 
 # Deadline reminders: the days before a deadline on which they go out, unless a consultation says otherwise.
 REMINDER_OFFSETS = [int(day) for day in envlist("REMINDER_OFFSETS", ["14", "7", "3", "1", "0"])]
+# How often Celery beat scans for reminders that have fallen due, in minutes.
+REMINDER_SCAN_MINUTES = envint("REMINDER_SCAN_MINUTES", 15)
+if REMINDER_SCAN_MINUTES < 1:
+    raise ImproperlyConfigured(f"REMINDER_SCAN_MINUTES must be 1 or more, not {REMINDER_SCAN_MINUTES}.")
 
 # Uploaded submissions: the largest file accepted, in megabytes.
 ATTACHMENT_MAX_MB = envint("ATTACHMENT_MAX_MB", 25)
@@ -217,6 +223,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILI
 CELERY_BEAT_SCHEDULE: dict = {
     # Response packs: delete the files of packs past their expiry (EXPORT_RETENTION_DAYS), hourly.
     "exports-purge-expired-packs": {"task": "exports.purge_expired_packs", "schedule": 3600.0},
+    # Deadline reminders: scan for reminders due every REMINDER_SCAN_MINUTES; a scan queued while no worker ran
+    # expires instead of piling up (the next scan sends what is due, and the claim makes extra scans harmless).
+    "reminders-scan": {
+        "task": "reminders.scan",
+        "schedule": REMINDER_SCAN_MINUTES * 60.0,
+        "options": {"expires": REMINDER_SCAN_MINUTES * 60.0},
+    },
 }
 
 # Response packs (exports app): kept this many days after they are built, then deleted by the beat task.

@@ -14,6 +14,9 @@ urlpatterns = [
     path("organisations/", include("stakeholders.urls")),
     path("consultations/", include("consultations.urls")),
     path("responses/", include("responses.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("exports/", include("exports.urls")),
+    path("reminders/", include("reminders.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

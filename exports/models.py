@@ -1,5 +1,8 @@
+import datetime
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consultations.models import Consultation
@@ -21,6 +24,38 @@ class ExportStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class ExportStage(models.TextChoices):
+    """What a running build is writing now, shown next to the progress bar."""
+
+    PDF = "pdf", _("Writing pack.pdf")
+    DOCX = "docx", _("Writing pack.docx")
+    XLSX = "xlsx", _("Writing responses.xlsx")
+    CSV = "csv", _("Writing responses.csv")
+    ATTACHMENTS = "attachments", _("Copying attachments")
+    BUNDLE = "bundle", _("Packing the ZIP file")
+    STORING = "storing", _("Saving the pack")
+
+
+def pack_upload_to(job: "ExportJob", filename: str) -> str:
+    # One folder per job, so a retry can find and delete whatever an interrupted save left behind.
+    return f"exports/{job.pk}/{filename}"
+
+
+class ExportJobQuerySet(models.QuerySet):
+    def active(self) -> "ExportJobQuerySet":
+        return self.filter(status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING])
+
+    def expired(self, now: datetime.datetime | None = None) -> "ExportJobQuerySet":
+        """Packs whose file is past its expiry and still in storage."""
+        return self.filter(status=ExportStatus.DONE, expires_at__lte=now or timezone.now()).exclude(file="")
+
+    def silent_since(self, moment: datetime.datetime) -> "ExportJobQuerySet":
+        """Running jobs whose worker has not been heard from since `moment`."""
+        return self.filter(status=ExportStatus.RUNNING).filter(
+            models.Q(heartbeat_at__lt=moment) | models.Q(heartbeat_at__isnull=True)
+        )
+
+
 class ExportJob(models.Model):
     """A request for a response pack and the state of building it."""
 
@@ -40,15 +75,23 @@ class ExportJob(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=ExportStatus.choices, default=ExportStatus.QUEUED, db_index=True
     )
+    stage = models.CharField(_("stage"), max_length=16, choices=ExportStage.choices, blank=True)
     progress_done = models.PositiveIntegerField(_("items done"), default=0)
     progress_total = models.PositiveIntegerField(_("items in all"), default=0)
-    file = models.FileField(_("file"), upload_to="exports/%Y/%m/", blank=True)
+    file = models.FileField(_("file"), upload_to=pack_upload_to, max_length=255, blank=True)
+    file_size = models.PositiveBigIntegerField(_("size in bytes"), null=True, blank=True)
     checksum = models.CharField(_("SHA-256"), max_length=64, blank=True)
     error = models.TextField(_("error"), blank=True)
+    # Each claim by a worker increments `attempts`; a worker only writes while its attempt is current,
+    # so a build that lost its claim (cancelled, or taken over after going silent) stops by itself.
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    heartbeat_at = models.DateTimeField(_("last heard from the worker"), null=True, blank=True)
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+
+    objects = ExportJobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -66,6 +109,40 @@ class ExportJob(models.Model):
 
     @property
     def percent_done(self) -> int:
+        if self.status == ExportStatus.DONE:
+            return 100
         if not self.progress_total:
             return 0
         return round(100 * self.progress_done / self.progress_total)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.is_active
+
+    @property
+    def can_retry(self) -> bool:
+        return self.status in (ExportStatus.FAILED, ExportStatus.CANCELLED)
+
+    @property
+    def is_expired(self) -> bool:
+        """Done, but its file has been deleted (or is due to be) because it passed its expiry."""
+        if self.status != ExportStatus.DONE:
+            return False
+        return not self.file or bool(self.expires_at and self.expires_at <= timezone.now())
+
+    @property
+    def is_downloadable(self) -> bool:
+        return self.status == ExportStatus.DONE and bool(self.file) and not self.is_expired
+
+    @property
+    def extension(self) -> str:
+        return str(self.format)
+
+    def download_name(self) -> str:
+        """The name a downloaded pack gets: the consultation's slug and the day it was built."""
+        day = timezone.localdate(self.finished_at or self.created_at or timezone.now())
+        return f"{self.consultation.slug}-pack-{day.isoformat()}.{self.extension}"

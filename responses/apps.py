@@ -5,3 +5,24 @@ from django.utils.translation import gettext_lazy as _
 class ResponsesConfig(AppConfig):
     name = "responses"
     verbose_name = _("Responses")
+
+    def ready(self) -> None:
+        # notifications knows nothing of responses: tell it which kinds we send, for its settings page.
+        from notifications.kinds import register_kind
+        from responses import services
+
+        register_kind(
+            services.KIND_REVIEW_REQUESTED,
+            _("A review is requested from me"),
+            _("Someone asks you to review a draft, with its due date."),
+        )
+        register_kind(services.KIND_COMMENT, _("Comments on drafts I work on"))
+        register_kind(services.KIND_REPLY, _("Replies in threads I take part in"))
+        register_kind(services.KIND_MENTION, _("Someone mentions me (@username)"))
+        register_kind(
+            services.KIND_DECISION,
+            _("Decisions on my drafts"),
+            _("A reviewer approves a draft or requests changes."),
+        )
+        register_kind(services.KIND_SUBMITTED, _("A response I worked on is submitted"))
+        register_kind(services.KIND_REOPENED, _("A submitted response I worked on is reopened"))

@@ -1,8 +1,11 @@
+import datetime
+
 import django_filters
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
@@ -11,9 +14,16 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from accounts.roles import Role
 from consultations.models import Consultation
-from responses.models import Channel, Response, ResponseStatus, Stance
-from responses.services import NewOrganisation, PositionInput, first_received_response
+from responses.models import Channel, EventKind, Response, ResponseEvent, ResponseStatus, Stance
+from responses.services import (
+    NewOrganisation,
+    PositionInput,
+    first_received_response,
+    review_due_default,
+    review_due_problem,
+)
 from responses.uploads import CheckedUpload, check_upload
 from stakeholders.models import Organisation, OrganisationKind
 
@@ -328,3 +338,226 @@ class MatrixFilter(django_filters.FilterSet):
     def __init__(self, *args, countries_present: list[tuple[str, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.filters["country"].extra["choices"] = countries_present
+
+
+# --- Our own drafts and their review ---------------------------------------------------------
+
+
+class DateTimeInput(forms.DateTimeInput):
+    """The browser's own date and time picker; shown and read in the user's time zone."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+BODY_HELP = _(
+    "Markdown: a blank line starts a new paragraph (reviewers comment paragraph by paragraph); "
+    "**bold**, *italic*, lists with - or 1., ## for a heading."
+)
+
+
+def reviewer_choices(*, exclude=None) -> QuerySet:
+    """Users who may review: reviewers and admins, active, by name."""
+    users = (
+        get_user_model()
+        .objects.filter(Q(groups__name__in=[Role.REVIEWER.value, Role.ADMIN.value]) | Q(is_superuser=True))
+        .filter(is_active=True)
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+    if exclude is not None:
+        users = users.exclude(pk=exclude.pk)
+    return users
+
+
+class DraftCreateForm(forms.Form):
+    """Start our own response: to which consultation, on behalf of which of our organisations."""
+
+    consultation = forms.ModelChoiceField(
+        label=_("Consultation"), queryset=Consultation.objects.none(), empty_label=_("Choose a consultation")
+    )
+    organisation = forms.ModelChoiceField(
+        label=_("On behalf of"),
+        queryset=Organisation.objects.none(),
+        empty_label=_("Choose our organisation"),
+        help_text=_("The organisation in whose name the team responds."),
+    )
+    summary = forms.CharField(
+        label=_("Summary"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("What our response says, in a line or two."),
+    )
+    body = forms.CharField(
+        label=_("Text of the response"), required=False, widget=forms.Textarea(attrs={"rows": 14}), help_text=BODY_HELP
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["consultation"].queryset = Consultation.objects.select_related("issuer").order_by("-deadline")
+        self.fields["organisation"].queryset = Organisation.objects.order_by("name")
+
+
+class DraftForm(CodingForm):
+    """A draft's summary, Markdown body, answers per question and positions per topic, at a version."""
+
+    summary = forms.CharField(label=_("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    body = forms.CharField(
+        label=_("Text of the response"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 18, "class": "font-monospace"}),
+        help_text=BODY_HELP,
+    )
+
+    def __init__(self, *args, response: Response, **kwargs) -> None:
+        initial = kwargs.pop("initial", None) or {"summary": response.summary, "body": response.body}
+        super().__init__(
+            *args,
+            response=response,
+            questions=response.consultation.questions.all(),
+            topics=response.consultation.topics.all(),
+            initial=initial,
+            **kwargs,
+        )
+        # The coding form speaks of someone else's letter; here the positions are our own.
+        for topic in self.topics:
+            self.fields[f"stance_{topic.pk}"].choices = [("", _("— no position")), *Stance.choices]
+            self.fields[f"quote_{topic.pk}"].label = _("Key sentence")
+            self.fields[f"quote_{topic.pk}"].help_text = _("The sentence of our response that states this position.")
+
+
+class ReviewRequestForm(forms.Form):
+    reviewers = forms.ModelMultipleChoiceField(
+        label=_("Reviewers"), queryset=get_user_model().objects.none(), widget=forms.CheckboxSelectMultiple
+    )
+    due_at = forms.DateTimeField(
+        label=_("Review due by"),
+        widget=DateTimeInput(),
+        help_text=_("In your time zone. By default two days before the consultation's deadline, never after it."),
+    )
+    note = forms.CharField(
+        label=_("Note to the reviewers"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, response: Response, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.response = response
+        self.fields["reviewers"].queryset = reviewer_choices(exclude=response.owner)
+        self.fields["reviewers"].label_from_instance = lambda user: (
+            f"{user.get_full_name()} ({user.username})" if user.get_full_name() else user.username
+        )
+        self.fields["due_at"].initial = review_due_default(consultation=response.consultation)
+        already = list(response.review_requests.values_list("reviewer_id", flat=True))
+        if already:
+            self.fields["reviewers"].initial = already
+
+    def clean_due_at(self):
+        due_at = self.cleaned_data["due_at"]
+        if problem := review_due_problem(consultation=self.response.consultation, due_at=due_at):
+            raise ValidationError(problem, code="bad_due_date")
+        return due_at
+
+
+class DecisionForm(forms.Form):
+    APPROVE, REQUEST_CHANGES = "approve", "request_changes"
+
+    decision = forms.ChoiceField(
+        choices=[(APPROVE, _("Approve")), (REQUEST_CHANGES, _("Request changes"))], widget=forms.HiddenInput
+    )
+    reason = forms.CharField(
+        label=_("What should change"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required to request changes; optional with an approval."),
+    )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if cleaned.get("decision") == self.REQUEST_CHANGES and not cleaned.get("reason", "").strip():
+            self.add_error(
+                "reason", ValidationError(_("Say what should change before requesting changes."), code="required")
+            )
+        return cleaned
+
+    @property
+    def approves(self) -> bool:
+        return self.cleaned_data["decision"] == self.APPROVE
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        label=_("Comment"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Mention someone with @username to notify them."),
+        error_messages={"required": _("Write something to comment.")},
+    )
+    parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    anchor_paragraph = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    anchor_version = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    @property
+    def slot(self) -> str:
+        """Which of the page's comment boxes this form came from, to show its errors in the right place."""
+        data = self.cleaned_data if hasattr(self, "cleaned_data") else {}
+        parent = data.get("parent") or self.data.get("parent")
+        paragraph = data.get("anchor_paragraph")
+        if paragraph is None and str(self.data.get("anchor_paragraph", "")).isdigit():
+            paragraph = int(self.data["anchor_paragraph"])
+        if parent:
+            return f"reply-{parent}"
+        if paragraph is not None:
+            return f"p-{paragraph}"
+        return "general"
+
+
+class SubmitForm(forms.Form):
+    channel = forms.ChoiceField(label=_("Submitted through"), choices=Channel.choices)
+    submitted_at = forms.DateTimeField(
+        label=_("Submitted on"), widget=DateTimeInput(), help_text=_("In your time zone.")
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["submitted_at"].initial = lambda: timezone.localtime().replace(second=0, microsecond=0)
+
+    def clean_submitted_at(self):
+        submitted_at = self.cleaned_data["submitted_at"]
+        if submitted_at > timezone.now() + datetime.timedelta(minutes=5):
+            raise ValidationError(_("The submission date cannot be in the future."), code="future")
+        return submitted_at
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why reopen it"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Recorded in the audit trail and sent to the people who worked on the response."),
+        error_messages={"required": _("Give the reason for reopening the response.")},
+    )
+
+
+class AuditFilter(django_filters.FilterSet):
+    """Narrow the site-wide audit trail by what happened, who did it, where and when."""
+
+    kind = django_filters.ChoiceFilter(label=_("What"), choices=EventKind.choices, empty_label=_("Anything"))
+    actor = django_filters.ModelChoiceFilter(label=_("Who"), queryset=None, empty_label=_("Anyone"))
+    consultation = django_filters.ModelChoiceFilter(
+        label=_("Consultation"),
+        field_name="response__consultation",
+        queryset=Consultation.objects.order_by("-deadline"),
+        empty_label=_("All"),
+    )
+    since = django_filters.DateFilter(
+        label=_("From"), field_name="created_at", lookup_expr="date__gte", widget=DateInput
+    )
+    until = django_filters.DateFilter(label=_("To"), field_name="created_at", lookup_expr="date__lte", widget=DateInput)
+
+    class Meta:
+        model = ResponseEvent
+        fields = ["kind", "actor", "consultation", "since", "until"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters["actor"].queryset = get_user_model().objects.filter(response_events__isnull=False).distinct()

@@ -1,11 +1,16 @@
 import datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+if TYPE_CHECKING:
+    from responses.diffing import Anchor
 
 from consultations.models import Consultation, Question, Topic
 from stakeholders.models import Organisation
@@ -55,6 +60,13 @@ class ResponseQuerySet(models.QuerySet):
 
     def from_organisation_to(self, *, organisation: Organisation, consultation: Consultation) -> "ResponseQuerySet":
         return self.filter(organisation=organisation, consultation=consultation)
+
+    def in_progress(self) -> "ResponseQuerySet":
+        """Our drafts still being written or reviewed: neither received nor submitted."""
+        return self.not_submitted()
+
+    def owned_by(self, user) -> "ResponseQuerySet":
+        return self.filter(owner=user)
 
 
 class Response(models.Model):
@@ -106,9 +118,43 @@ class Response(models.Model):
     def __str__(self) -> str:
         return f"{self.organisation} — {self.consultation}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("responses:response-detail", args=[self.pk])
+
     @property
     def is_received(self) -> bool:
         return self.status == ResponseStatus.RECEIVED
+
+    @property
+    def in_workflow(self) -> bool:
+        """Our own response, drafted and reviewed here; received submissions stay outside the workflow."""
+        return not self.is_received
+
+    @property
+    def is_locked(self) -> bool:
+        """Submitted: no edits, comments closed, until an admin reopens it."""
+        return self.status == ResponseStatus.SUBMITTED
+
+    @property
+    def is_editable(self) -> bool:
+        return self.in_workflow and not self.is_locked
+
+    def paragraphs(self) -> list[str]:
+        from responses.diffing import paragraphs
+
+        return paragraphs(self.body)
+
+    def approvals_on_current_version(self) -> int:
+        """Reviewers who approved exactly the version as it stands."""
+        return (
+            self.review_requests.filter(decision=ReviewDecision.APPROVED, for_version=self.version)
+            .values("reviewer")
+            .distinct()
+            .count()
+        )
+
+    def open_thread_count(self) -> int:
+        return self.comments.threads().unresolved().count()
 
 
 class Answer(models.Model):
@@ -241,6 +287,90 @@ class Attachment(models.Model):
         return self.extraction_status == ExtractionStatus.NO_TEXT_LAYER
 
 
+class ReviewDecision(models.TextChoices):
+    PENDING = "pending", _("Waiting for a decision")
+    APPROVED = "approved", _("Approved")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+
+
+class ReviewRequestQuerySet(models.QuerySet):
+    def waiting_for(self, user) -> "ReviewRequestQuerySet":
+        """Reviews this user still owes: the draft is in review and they have not approved it as it stands."""
+        return (
+            self.filter(reviewer=user, response__status=ResponseStatus.IN_REVIEW)
+            .exclude(decision=ReviewDecision.APPROVED, for_version=models.F("response__version"))
+            .exclude(decision=ReviewDecision.CHANGES_REQUESTED, for_version=models.F("response__version"))
+        )
+
+    def overdue(self, now: datetime.datetime | None = None) -> "ReviewRequestQuerySet":
+        return self.filter(due_at__lt=now or timezone.now())
+
+
+class ReviewRequest(models.Model):
+    """A reviewer asked to review one response by a date, and what they decided on which version."""
+
+    response = models.ForeignKey(
+        Response, verbose_name=_("response"), on_delete=models.CASCADE, related_name="review_requests"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("reviewer"), on_delete=models.CASCADE, related_name="review_requests"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    due_at = models.DateTimeField(_("due"))
+    created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    decision = models.CharField(
+        _("decision"), max_length=32, choices=ReviewDecision.choices, default=ReviewDecision.PENDING
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    # The version asked about, then the version decided on: an approval counts for that version only.
+    for_version = models.PositiveIntegerField(_("version"))
+
+    objects = ReviewRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        verbose_name = _("review request")
+        verbose_name_plural = _("review requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response", "reviewer"],
+                name="review_request_one_per_reviewer",
+                violation_error_message=_("This reviewer is already asked to review this response."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} → {self.response}"
+
+    def is_overdue(self, now: datetime.datetime | None = None) -> bool:
+        return self.decision == ReviewDecision.PENDING and self.due_at < (now or timezone.now())
+
+    @property
+    def is_current(self) -> bool:
+        """The decision is about the response as it stands (not an earlier version)."""
+        return self.for_version == self.response.version
+
+
+class CommentQuerySet(models.QuerySet):
+    def threads(self) -> "CommentQuerySet":
+        """First comments of threads; replies hang from them."""
+        return self.filter(parent__isnull=True)
+
+    def unresolved(self) -> "CommentQuerySet":
+        return self.filter(resolved=False)
+
+    def mentioning(self, user) -> "CommentQuerySet":
+        return self.filter(mentions=user)
+
+
 class Comment(models.Model):
     """A reviewer's comment on a draft, on the whole or anchored to one paragraph."""
 
@@ -268,10 +398,15 @@ class Comment(models.Model):
         related_name="+",
     )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    mentions = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("mentions"), blank=True, related_name="mentioned_in_comments"
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
+    objects = CommentQuerySet.as_manager()
+
     class Meta:
-        ordering = ["created_at"]
+        ordering = ["created_at", "pk"]
         verbose_name = _("comment")
         verbose_name_plural = _("comments")
         constraints = [
@@ -284,3 +419,71 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author} on {self.response}"
+
+    @property
+    def is_anchored(self) -> bool:
+        return self.anchor_paragraph is not None
+
+    def locate(self, current: list[str]) -> "Anchor | None":
+        """Where the quoted paragraph is in `current` (the paragraphs of the body now); None if not anchored."""
+        from responses.diffing import locate_paragraph
+
+        if not self.is_anchored:
+            return None
+        return locate_paragraph(self.anchor_text, current, near=self.anchor_paragraph)
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Created the draft")
+    SAVED = "saved", _("Saved a version")
+    RESTORED = "restored", _("Restored an earlier version")
+    REVIEW_REQUESTED = "review_requested", _("Requested a review")
+    APPROVED = "approved", _("Approved")
+    CHANGES_REQUESTED = "changes_requested", _("Requested changes")
+    SUBMITTED = "submitted", _("Submitted")
+    REOPENED = "reopened", _("Reopened")
+    COMMENTED = "commented", _("Commented")
+    THREAD_RESOLVED = "thread_resolved", _("Resolved a thread")
+    THREAD_REOPENED = "thread_reopened", _("Reopened a thread")
+
+
+class ResponseEventQuerySet(models.QuerySet):
+    def for_audit(self) -> "ResponseEventQuerySet":
+        return self.select_related("actor", "response__organisation", "response__consultation").order_by(
+            "-created_at", "-pk"
+        )
+
+
+class ResponseEvent(models.Model):
+    """The audit trail of our drafts: who did what, when, on which version, and why."""
+
+    response = models.ForeignKey(Response, verbose_name=_("response"), on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="response_events",
+    )
+    kind = models.CharField(_("what"), max_length=32, choices=EventKind.choices)
+    version = models.PositiveIntegerField(_("version"))
+    from_status = models.CharField(_("from"), max_length=32, choices=ResponseStatus.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=32, choices=ResponseStatus.choices, blank=True)
+    note = models.TextField(_("note"), blank=True, help_text=_("The reason given, or what was said."))
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    objects = ResponseEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("response event")
+        verbose_name_plural = _("response events")
+        indexes = [models.Index(fields=["response", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.get_kind_display().lower()} {self.response}"
+
+    @property
+    def changed_status(self) -> bool:
+        return bool(self.to_status) and self.to_status != self.from_status

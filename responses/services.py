@@ -1,30 +1,50 @@
-"""Workflows on received submissions: log one, attach files, code it, extract its text.
+"""Workflows on responses.
 
-Views, tasks and imports call these; each is one transaction, and background work is queued only
-once that transaction has committed, so a worker never looks for a row that is not there yet.
+Received submissions: log one, attach files, code it, extract its text. Our own drafts: write and
+save them (optimistic locking), restore a version, ask for a review, comment, decide, submit, reopen.
+
+Views, tasks and imports call these; each is one transaction, and background work (extraction,
+notification e-mails) is queued only once that transaction has committed, so a worker never looks
+for a row that is not there yet. A step the workflow does not allow raises TransitionError, with a
+message for the user, and changes nothing.
 """
 
 import datetime
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext as _
 
 from consultations.models import Consultation
+from notifications.services import notify
+from responses import rules
+from responses.diffing import paragraphs
 from responses.extraction import ExtractionResult, extract_text
 from responses.models import (
     Answer,
     Attachment,
+    Channel,
+    Comment,
+    EventKind,
     ExtractionStatus,
     Position,
     Response,
+    ResponseEvent,
     ResponseStatus,
+    ReviewDecision,
+    ReviewRequest,
     Stance,
 )
 from responses.uploads import CheckedUpload
+from responses.versions import version_snapshot
 from stakeholders.models import Organisation
 
 logger = logging.getLogger(__name__)
@@ -42,6 +62,20 @@ class DuplicateResponse(Exception):
 
 class ConcurrentEdit(Exception):
     """Someone saved the response after this edit started; the edit is refused, not merged."""
+
+
+class EditConflict(ConcurrentEdit):
+    """A draft was saved by someone else since this edit started; `current` is the response as it is now."""
+
+    def __init__(self, current: Response) -> None:
+        super().__init__(
+            _("Someone else saved this response while you were editing it. Reload the page to see their changes.")
+        )
+        self.current = current
+
+
+class TransitionError(Exception):
+    """A step the review workflow does not allow (or not to this user); nothing was changed."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +159,8 @@ def response_log_received(
 @transaction.atomic
 def response_attach_files(*, response: Response, files: Iterable[CheckedUpload], uploaded_by) -> list[Attachment]:
     """Add files to an existing response and queue their text extraction."""
+    if response.is_locked:
+        raise TransitionError(_("This response was submitted and is locked. Only an admin can reopen it."))
     return _store_attachments(response=response, files=files, uploaded_by=uploaded_by)
 
 
@@ -152,6 +188,11 @@ def response_code(
 ) -> Response:
     """Save the answers and positions coded from a response; an empty answer or stance removes it."""
     locked = _lock_at_version(response, expected_version)
+    if locked.is_locked:
+        raise TransitionError(_("This response was submitted and is locked. Only an admin can reopen it."))
+    if locked.in_workflow:
+        # Our drafts change through draft_save, which makes a version, an audit event and re-review.
+        raise TransitionError(_("Our own responses are edited on their edit page, where every save is a version."))
     _apply_coding(response=locked, answers=answers, positions=positions)
     locked.version += 1
     locked.save(update_fields=["version", "updated_at"])
@@ -286,3 +327,630 @@ def _apply_coding(
         elif (position.stance, position.summary, position.quote) != (coded.stance, coded.summary, coded.quote):
             position.stance, position.summary, position.quote = coded.stance, coded.summary, coded.quote
             position.save(update_fields=["stance", "summary", "quote"])
+
+
+# --- Our own drafts: the review workflow ------------------------------------------------------
+#
+#   draft -> in_review -> changes_requested -> in_review -> approved -> submitted
+#
+# Saving an approved draft sends it back to review (approvals count for the version approved only);
+# an admin may reopen a submitted response, which makes it a draft again. Received submissions stay
+# outside the workflow.
+
+# A review is due this long before the consultation's deadline unless the requester says otherwise.
+REVIEW_LEAD_TIME = datetime.timedelta(days=2)
+MENTION = re.compile(r"(?<![\w@])@([\w.+-]+)")
+
+# Notification kinds (registered with their labels in ResponsesConfig.ready).
+KIND_REVIEW_REQUESTED = "review_requested"
+KIND_COMMENT = "comment"
+KIND_REPLY = "reply"
+KIND_MENTION = "mention"
+KIND_DECISION = "decision"
+KIND_SUBMITTED = "submitted"
+KIND_REOPENED = "reopened"
+
+
+def review_due_default(*, consultation: Consultation, now: datetime.datetime | None = None) -> datetime.datetime:
+    """Two days before the deadline, but at least a day from now, and never after the deadline.
+    A consultation already closed has no deadline to keep: two days from now."""
+    now = now or timezone.now()
+    deadline = consultation.deadline
+    if deadline <= now:
+        due = now + REVIEW_LEAD_TIME
+    else:
+        due = min(deadline, max(deadline - REVIEW_LEAD_TIME, now + datetime.timedelta(days=1)))
+    return due.replace(second=0, microsecond=0)
+
+
+def review_due_problem(
+    *, consultation: Consultation, due_at: datetime.datetime, now: datetime.datetime | None = None
+) -> str | None:
+    """Why `due_at` cannot be a review's due date, or None."""
+    now = now or timezone.now()
+    if due_at <= now:
+        return _("The review must be due in the future.")
+    if consultation.deadline > now and due_at > consultation.deadline:
+        return _("The review must be due by the consultation's deadline, %(deadline)s.") % {
+            "deadline": date_format(timezone.localtime(consultation.deadline), "j M Y, H:i")
+        }
+    return None
+
+
+def draft_create(
+    *, consultation: Consultation, organisation: Organisation, by, summary: str = "", body: str = ""
+) -> Response:
+    """Start our own response to `consultation` on behalf of `organisation`, as a draft owned by `by`."""
+    if not rules.is_editor(by):
+        raise TransitionError(_("Only policy staff and admins draft responses."))
+    with transaction.atomic():
+        response = Response(
+            consultation=consultation,
+            organisation=organisation,
+            status=ResponseStatus.DRAFT,
+            owner=by,
+            summary=summary.strip(),
+            body=_normalise(body),
+        )
+        response._history_user = by
+        response._change_reason = _("Created")
+        response.save()
+        _event(response, by, EventKind.CREATED, to_status=ResponseStatus.DRAFT)
+    return response
+
+
+def draft_save(
+    *,
+    response: Response,
+    by,
+    expected_version: int,
+    body: str,
+    summary: str,
+    answers: Mapping[int, str] | None = None,
+    positions: Mapping[int, PositionInput | None] | None = None,
+    event_kind: str = EventKind.SAVED,
+    note: str = "",
+) -> Response:
+    """Save a new version of a draft, if nobody saved since `expected_version`; else raise EditConflict.
+
+    The version is claimed with a conditional UPDATE (…WHERE version = expected), so of two saves
+    started from the same version exactly one wins, and the other is shown both texts. Saving an
+    approved draft sends it back to review. A save that changes nothing makes no version.
+    """
+    # Rules are checked against the row as it is now, not as the caller's copy remembers it.
+    response = _fresh(response)
+    if refusal := rules.refusal_to_edit(by, response):
+        raise TransitionError(refusal)
+    body, summary = _normalise(body), summary.strip()
+    if _unchanged(response, body=body, summary=summary, answers=answers, positions=positions):
+        return response
+    with transaction.atomic():
+        claimed = Response.objects.filter(
+            pk=response.pk,
+            version=expected_version,
+            status__in=[
+                ResponseStatus.DRAFT,
+                ResponseStatus.IN_REVIEW,
+                ResponseStatus.CHANGES_REQUESTED,
+                ResponseStatus.APPROVED,
+            ],
+        ).update(body=body, summary=summary, version=F("version") + 1, updated_at=timezone.now())
+        if not claimed:
+            current = _fresh(response)
+            if refusal := rules.refusal_to_edit(by, current):
+                raise TransitionError(refusal)
+            raise EditConflict(current)
+        saved = _fresh(response)
+        if answers is not None or positions is not None:
+            _apply_coding(response=saved, answers=answers or {}, positions=positions or {})
+        if saved.status == ResponseStatus.APPROVED:
+            Response.objects.filter(pk=saved.pk).update(status=ResponseStatus.IN_REVIEW)
+            saved.status = ResponseStatus.IN_REVIEW
+            _event(
+                saved,
+                by,
+                EventKind.SAVED,
+                from_status=ResponseStatus.APPROVED,
+                to_status=ResponseStatus.IN_REVIEW,
+                note=note or _("Edited after approval: the new version needs approval again."),
+            )
+        else:
+            _event(saved, by, event_kind, note=note)
+        _record_history(saved, by, reason=note or _("Saved"))
+    return saved
+
+
+def draft_restore(*, response: Response, by, number: int, expected_version: int) -> Response:
+    """Make an earlier version the content of a new version (nothing in between is lost: it stays a version)."""
+    snapshot = version_snapshot(response, number)
+    answers = {question_id: snapshot.answers.get(question_id, "") for question_id in _question_ids(response)}
+    positions: dict[int, PositionInput | None] = {}
+    for topic_id in _topic_ids(response):
+        coded = snapshot.positions.get(topic_id)
+        positions[topic_id] = PositionInput(coded.stance, coded.summary, coded.quote) if coded else None
+    return draft_save(
+        response=response,
+        by=by,
+        expected_version=expected_version,
+        body=snapshot.body,
+        summary=snapshot.summary,
+        answers=answers,
+        positions=positions,
+        event_kind=EventKind.RESTORED,
+        note=_("Restored version %(number)d") % {"number": number},
+    )
+
+
+def response_request_review(
+    *, response: Response, by, reviewers: Iterable, due_at: datetime.datetime, note: str = ""
+) -> Response:
+    """Ask `reviewers` to review the draft by `due_at`; the draft goes (or stays) in review."""
+    response = _fresh(response)
+    if refusal := rules.refusal_to_request_review(by, response):
+        raise TransitionError(refusal)
+    reviewers = list({user.pk: user for user in reviewers}.values())
+    if not reviewers:
+        raise TransitionError(_("Choose at least one reviewer."))
+    for reviewer in reviewers:
+        if not reviewer.has_role(*rules.DECIDERS):
+            raise TransitionError(_("%(user)s is not a reviewer.") % {"user": reviewer})
+        if reviewer.pk == response.owner_id:
+            raise TransitionError(_("%(user)s wrote this draft and cannot review it.") % {"user": reviewer})
+    if problem := review_due_problem(consultation=response.consultation, due_at=due_at):
+        raise TransitionError(problem)
+    with transaction.atomic():
+        before = response.status
+        if before != ResponseStatus.IN_REVIEW:
+            response = _move(response, to=ResponseStatus.IN_REVIEW, from_statuses=[before])
+        else:
+            response = _fresh(response)
+        for reviewer in reviewers:
+            ReviewRequest.objects.update_or_create(
+                response=response,
+                reviewer=reviewer,
+                defaults={
+                    "requested_by": by,
+                    "due_at": due_at,
+                    "decision": ReviewDecision.PENDING,
+                    "reason": "",
+                    "decided_at": None,
+                    "for_version": response.version,
+                },
+            )
+        response.reviewers.add(*reviewers)
+        names = ", ".join(str(reviewer) for reviewer in reviewers)
+        _event(
+            response,
+            by,
+            EventKind.REVIEW_REQUESTED,
+            from_status=before,
+            to_status=response.status,
+            note=f"{names}. {note}".strip() if note else names,
+        )
+        if before != response.status:
+            _record_history(response, by, reason=_("Review requested"))
+        _notify(
+            response,
+            recipients=reviewers,
+            kind=KIND_REVIEW_REQUESTED,
+            actor=by,
+            title=_("%(actor)s asks you to review %(response)s") % {"actor": by, "response": _label(response)},
+            body=_("Due %(due)s.") % {"due": date_format(timezone.localtime(due_at), "j M Y, H:i")}
+            + (f" {note}" if note else ""),
+            email_template="review_requested",
+            email_context={"due_at": due_at, "note": note},
+        )
+    return response
+
+
+def response_decide(*, response: Response, by, approve: bool, reason: str = "") -> Response:
+    """Record a reviewer's decision on the version as it stands.
+
+    Changes requested (with a reason) sends the draft back to its authors; an approval moves it to
+    approved once the consultation's number of approvals on this version is reached (and, where the
+    consultation says so, no thread is open).
+    """
+    reason = reason.strip()
+    if refusal := rules.refusal_to_decide(by, _fresh(response)):
+        raise TransitionError(refusal)
+    if not approve and not reason:
+        raise TransitionError(_("Say what should change: a reason is required to request changes."))
+    with transaction.atomic():
+        # One decision at a time per response, so that two approvals are counted as two.
+        current = (
+            Response.objects.select_for_update().select_related("consultation", "organisation").get(pk=response.pk)
+        )
+        if refusal := rules.refusal_to_decide(by, current):
+            raise TransitionError(refusal)
+        consultation = current.consultation
+        if approve and consultation.approval_needs_resolved_threads and current.open_thread_count():
+            raise TransitionError(
+                _("Every comment thread must be resolved before this draft can be approved; %(count)d is open.")
+                % {"count": current.open_thread_count()}
+            )
+        request = ReviewRequest.objects.filter(response=current, reviewer=by).first()
+        if request is None:
+            # An admin deciding without having been asked: the decision is recorded all the same.
+            request = ReviewRequest(
+                response=current, reviewer=by, requested_by=by, due_at=timezone.now(), for_version=current.version
+            )
+        if approve and request.decision == ReviewDecision.APPROVED and request.for_version == current.version:
+            raise TransitionError(_("You already approved version %(number)d.") % {"number": current.version})
+        request.decision = ReviewDecision.APPROVED if approve else ReviewDecision.CHANGES_REQUESTED
+        request.reason = reason
+        request.decided_at = timezone.now()
+        request.for_version = current.version
+        request.save()
+        before = current.status
+        if not approve:
+            current = _move(current, to=ResponseStatus.CHANGES_REQUESTED, from_statuses=[ResponseStatus.IN_REVIEW])
+        elif current.approvals_on_current_version() >= consultation.required_approvals:
+            current = _move(current, to=ResponseStatus.APPROVED, from_statuses=[ResponseStatus.IN_REVIEW])
+        _event(
+            current,
+            by,
+            EventKind.APPROVED if approve else EventKind.CHANGES_REQUESTED,
+            from_status=before,
+            to_status=current.status,
+            note=reason,
+        )
+        if before != current.status:
+            _record_history(current, by, reason=current.get_status_display())
+        approvals = current.approvals_on_current_version()
+        if not approve:
+            title = _("%(actor)s requested changes to %(response)s")
+        elif current.status == ResponseStatus.APPROVED:
+            title = _("%(response)s is approved and can be submitted")
+        else:
+            title = _("%(actor)s approved %(response)s")
+        _notify(
+            current,
+            recipients=[current.owner, request.requested_by],
+            kind=KIND_DECISION,
+            actor=by,
+            title=title % {"actor": by, "response": _label(current)},
+            body=reason
+            or _("%(count)d of %(needed)d approvals on version %(number)d.")
+            % {"count": approvals, "needed": consultation.required_approvals, "number": current.version},
+            email_template="review_decision",
+            email_context={
+                "approved": approve,
+                "reason": reason,
+                "status": current.get_status_display(),
+                "approvals": approvals,
+                "required_approvals": consultation.required_approvals,
+                "version": current.version,
+            },
+        )
+    return current
+
+
+def response_submit(*, response: Response, by, channel: str, submitted_at: datetime.datetime) -> Response:
+    """Record that the approved response went to the issuer, when and how; it is locked from then on."""
+    response = _fresh(response)
+    if refusal := rules.refusal_to_submit(by, response):
+        raise TransitionError(refusal)
+    if channel not in Channel.values:
+        raise TransitionError(_("Say how the response was submitted."))
+    if submitted_at > timezone.now() + datetime.timedelta(minutes=5):
+        raise TransitionError(_("The submission date cannot be in the future."))
+    with transaction.atomic():
+        submitted = _move(
+            response,
+            to=ResponseStatus.SUBMITTED,
+            from_statuses=[ResponseStatus.APPROVED],
+            extra={"channel": channel, "submitted_at": submitted_at},
+        )
+        _event(
+            submitted,
+            by,
+            EventKind.SUBMITTED,
+            from_status=ResponseStatus.APPROVED,
+            to_status=ResponseStatus.SUBMITTED,
+            note=submitted.get_channel_display(),
+        )
+        _record_history(submitted, by, reason=_("Submitted"))
+        _notify(
+            submitted,
+            recipients=_involved(submitted),
+            kind=KIND_SUBMITTED,
+            actor=by,
+            title=_("%(response)s was submitted") % {"response": _label(submitted)},
+            body=_("Submitted by %(actor)s through %(channel)s.")
+            % {"actor": by, "channel": submitted.get_channel_display()},
+            email_template="response_submitted",
+            email_context={"channel": submitted.get_channel_display(), "submitted_at": submitted_at},
+        )
+    return submitted
+
+
+def response_reopen(*, response: Response, by, reason: str) -> Response:
+    """Unlock a submitted response (admins only, with a reason); it is a draft again and needs fresh approval."""
+    reason = reason.strip()
+    response = _fresh(response)
+    if refusal := rules.refusal_to_reopen(by, response):
+        raise TransitionError(refusal)
+    if not reason:
+        raise TransitionError(_("Give the reason for reopening the response: it is recorded."))
+    with transaction.atomic():
+        reopened = _move(
+            response, to=ResponseStatus.DRAFT, from_statuses=[ResponseStatus.SUBMITTED], extra={"submitted_at": None}
+        )
+        # Approvals were given to what was submitted; a reopened response is reviewed afresh.
+        reopened.review_requests.update(decision=ReviewDecision.PENDING, reason="", decided_at=None)
+        _event(
+            reopened,
+            by,
+            EventKind.REOPENED,
+            from_status=ResponseStatus.SUBMITTED,
+            to_status=ResponseStatus.DRAFT,
+            note=reason,
+        )
+        _record_history(reopened, by, reason=_("Reopened: %(reason)s") % {"reason": reason})
+        _notify(
+            reopened,
+            recipients=_involved(reopened),
+            kind=KIND_REOPENED,
+            actor=by,
+            title=_("%(actor)s reopened %(response)s") % {"actor": by, "response": _label(reopened)},
+            body=reason,
+            email_template="response_reopened",
+            email_context={"reason": reason},
+        )
+    return reopened
+
+
+def comment_add(
+    *,
+    response: Response,
+    by,
+    body: str,
+    parent: Comment | None = None,
+    anchor_version: int | None = None,
+    anchor_paragraph: int | None = None,
+) -> Comment:
+    """Comment on the whole draft, on one paragraph of the version the author saw, or reply to a thread.
+
+    @username mentions notify those users; the thread's people and the draft's owner and reviewers
+    hear of the comment too.
+    """
+    response = _fresh(response)
+    if refusal := rules.refusal_to_comment(by, response):
+        raise TransitionError(refusal)
+    body = body.strip()
+    if not body:
+        raise TransitionError(_("Write something to comment."))
+    anchor_text = ""
+    if parent is not None:
+        if parent.response_id != response.pk:
+            raise TransitionError(_("That thread belongs to another response."))
+        # Threads are one level deep: a reply to a reply joins the same thread.
+        parent = parent.parent or parent
+        anchor_version = anchor_paragraph = None
+    elif anchor_paragraph is not None:
+        anchor_version = anchor_version or response.version
+        text = response.body if anchor_version == response.version else _body_at(response, anchor_version)
+        blocks = paragraphs(text)
+        if not 0 <= anchor_paragraph < len(blocks):
+            raise TransitionError(_("That paragraph is no longer in the draft; comment on the draft as it is now."))
+        anchor_text = blocks[anchor_paragraph]
+    else:
+        anchor_version = None
+    mentioned = _mentioned_users(body)
+    with transaction.atomic():
+        comment = Comment.objects.create(
+            response=response,
+            author=by,
+            body=body,
+            parent=parent,
+            anchor_version=anchor_version,
+            anchor_paragraph=anchor_paragraph,
+            anchor_text=anchor_text,
+        )
+        if mentioned:
+            comment.mentions.set(mentioned)
+        _event(response, by, EventKind.COMMENTED, note=Truncator(body).chars(200))
+        _notify_comment(response, comment, mentioned)
+    return comment
+
+
+def comment_resolve(*, comment: Comment, by) -> bool:
+    """Mark a thread resolved; False when it already was."""
+    return _set_resolved(comment, by, resolved=True)
+
+
+def comment_reopen(*, comment: Comment, by) -> bool:
+    """Open a resolved thread again; False when it was open."""
+    return _set_resolved(comment, by, resolved=False)
+
+
+def _set_resolved(comment: Comment, by, *, resolved: bool) -> bool:
+    comment = Comment.objects.select_related("response").get(pk=comment.pk)
+    if refusal := rules.refusal_to_resolve(by, comment):
+        raise TransitionError(refusal)
+    with transaction.atomic():
+        changed = Comment.objects.filter(pk=comment.pk, resolved=not resolved).update(
+            resolved=resolved,
+            resolved_by=by if resolved else None,
+            resolved_at=timezone.now() if resolved else None,
+        )
+        if changed:
+            _event(
+                comment.response,
+                by,
+                EventKind.THREAD_RESOLVED if resolved else EventKind.THREAD_REOPENED,
+                note=Truncator(comment.body).chars(200),
+            )
+    return bool(changed)
+
+
+def _label(response: Response) -> str:
+    """How notifications name one of our responses."""
+    return _("our response to “%(consultation)s”") % {"consultation": response.consultation.title}
+
+
+def _normalise(body: str) -> str:
+    return (body or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _fresh(response: Response) -> Response:
+    return Response.objects.select_related("consultation", "organisation", "owner").get(pk=response.pk)
+
+
+def _question_ids(response: Response) -> list[int]:
+    return list(response.consultation.questions.values_list("pk", flat=True))
+
+
+def _topic_ids(response: Response) -> list[int]:
+    return list(response.consultation.topics.values_list("pk", flat=True))
+
+
+def _unchanged(
+    response: Response,
+    *,
+    body: str,
+    summary: str,
+    answers: Mapping[int, str] | None,
+    positions: Mapping[int, PositionInput | None] | None,
+) -> bool:
+    if (body, summary) != (response.body, response.summary):
+        return False
+    existing_answers = {answer.question_id: answer.text for answer in response.answers.all()}
+    for question_id, text in (answers or {}).items():
+        if existing_answers.get(question_id, "") != text.strip():
+            return False
+    existing_positions = {
+        position.topic_id: (position.stance, position.summary, position.quote) for position in response.positions.all()
+    }
+    for topic_id, coded in (positions or {}).items():
+        wanted = (coded.stance, coded.summary, coded.quote) if coded and coded.stance else None
+        if existing_positions.get(topic_id) != wanted:
+            return False
+    return True
+
+
+def _move(response: Response, *, to: str, from_statuses: Iterable[str], extra: Mapping | None = None) -> Response:
+    """Change the status only if it is still one of `from_statuses` (a conditional UPDATE), so that two
+    people acting on the same page cannot both take the step."""
+    moved = Response.objects.filter(pk=response.pk, status__in=list(from_statuses)).update(
+        status=to, updated_at=timezone.now(), **(extra or {})
+    )
+    if not moved:
+        raise TransitionError(
+            _("The response changed while you were looking at it. Reload the page to see where it stands.")
+        )
+    return _fresh(response)
+
+
+def _record_history(response: Response, by, *, reason: str) -> None:
+    """A historical row for a change made by UPDATE (which simple-history does not see), naming its author."""
+    Response.history.bulk_history_create(
+        [Response.objects.get(pk=response.pk)], update=True, default_user=by, default_change_reason=str(reason)[:100]
+    )
+
+
+def _event(response: Response, by, kind: str, *, from_status: str = "", to_status: str = "", note: str = "") -> None:
+    ResponseEvent.objects.create(
+        response=response,
+        actor=by,
+        kind=kind,
+        version=response.version,
+        from_status=from_status or "",
+        to_status=to_status or "",
+        note=note,
+    )
+
+
+def _body_at(response: Response, version: int) -> str:
+    record = response.history.filter(version=version).order_by("-history_id").first()
+    if record is None:
+        raise TransitionError(_("That version of the draft does not exist."))
+    return record.body
+
+
+def _mentioned_users(body: str) -> list:
+    names = {name.rstrip(".") for name in MENTION.findall(body)}
+    if not names:
+        return []
+    User = get_user_model()
+    candidates = User.objects.filter(username__in=names, is_active=True)
+    return [user for user in candidates if user.is_team_member]
+
+
+def _involved(response: Response) -> list:
+    """The owner, the reviewers asked and those who asked them."""
+    people = [response.owner]
+    for request in response.review_requests.select_related("reviewer", "requested_by"):
+        people += [request.reviewer, request.requested_by]
+    return [person for person in people if person is not None]
+
+
+def _notify_comment(response: Response, comment: Comment, mentioned: list) -> None:
+    url = f"{response.get_absolute_url()}#comment-{comment.pk}"
+    context = {
+        "comment": comment.body,
+        "quote": comment.anchor_text or (comment.parent.anchor_text if comment.parent else ""),
+    }
+    mentioned_ids = {user.pk for user in mentioned}
+    if comment.parent is None:
+        others, kind = _involved(response), KIND_COMMENT
+        title = _("%(actor)s commented on %(response)s")
+    else:
+        thread = [comment.parent, *comment.parent.replies.exclude(pk=comment.pk).select_related("author")]
+        others, kind = [response.owner, *(item.author for item in thread)], KIND_REPLY
+        title = _("%(actor)s replied in a thread on %(response)s")
+    recipients = [user for user in others if user is not None and user.pk not in mentioned_ids]
+    excerpt = Truncator(comment.body).chars(300)
+    _notify(
+        response,
+        recipients=recipients,
+        kind=kind,
+        actor=comment.author,
+        title=title % {"actor": comment.author, "response": _label(response)},
+        body=excerpt,
+        url=url,
+        email_template="comment",
+        email_context={**context, "is_reply": comment.parent is not None},
+    )
+    _notify(
+        response,
+        recipients=mentioned,
+        kind=KIND_MENTION,
+        actor=comment.author,
+        title=_("%(actor)s mentioned you on %(response)s") % {"actor": comment.author, "response": _label(response)},
+        body=excerpt,
+        url=url,
+        email_template="mention",
+        email_context=context,
+    )
+
+
+def _notify(
+    response: Response,
+    *,
+    recipients: Iterable,
+    kind: str,
+    actor,
+    title: str,
+    body: str,
+    email_template: str,
+    email_context: Mapping,
+    url: str = "",
+) -> None:
+    notify(
+        recipients=recipients,
+        kind=kind,
+        title=capfirst(title),
+        body=body,
+        url=url or response.get_absolute_url(),
+        actor=actor,
+        email_template=email_template,
+        email_context={
+            "actor": str(actor),
+            "response": str(response),
+            "organisation": response.organisation.name,
+            "consultation": response.consultation.title,
+            "deadline": response.consultation.deadline,
+            **email_context,
+        },
+    )

@@ -1,7 +1,9 @@
 from django.urls import path
 
 from responses import import_views as import_pages
+from responses import review_views as review
 from responses import views
+from responses import work_views as work
 
 app_name = "responses"
 
@@ -17,6 +19,26 @@ urlpatterns: list = [
     path("attachments/<int:pk>/download/", views.attachment_download, name="attachment-download"),
     path("attachments/<int:pk>/retry/", views.attachment_retry, name="attachment-retry"),
     path("matrix/<slug:slug>/", views.matrix, name="matrix"),
+]
+
+# Our own drafts: writing, versions, review, comments, submission.
+urlpatterns += [
+    path("drafts/new/", review.draft_create, name="draft-create"),
+    path("drafts/preview/", review.draft_preview, name="draft-preview"),
+    path("<int:pk>/draft/", review.draft_edit, name="draft-edit"),
+    path("<int:pk>/versions/", review.version_list, name="version-list"),
+    path("<int:pk>/versions/compare/", review.version_diff, name="version-diff"),
+    path("<int:pk>/versions/<int:number>/restore/", review.version_restore, name="version-restore"),
+    path("<int:pk>/review/request/", review.review_request, name="review-request"),
+    path("<int:pk>/review/decide/", review.review_decide, name="review-decide"),
+    path("<int:pk>/comments/", review.comment_add, name="comment-add"),
+    path("comments/<int:pk>/resolve/", review.comment_resolve, name="comment-resolve"),
+    path("comments/<int:pk>/reopen/", review.comment_reopen, name="comment-reopen"),
+    path("<int:pk>/submit/", review.response_submit, name="response-submit"),
+    path("<int:pk>/reopen/", review.response_reopen, name="response-reopen"),
+    path("<int:pk>/audit/", review.response_audit, name="response-audit"),
+    path("mine/", work.my_work, name="my-work"),
+    path("audit/", work.audit_list, name="audit-list"),
 ]
 
 # Importing received submissions to one consultation from CSV/XLSX.

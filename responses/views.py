@@ -24,7 +24,7 @@ from django_countries import countries
 from accounts.access import role_required
 from accounts.roles import Role
 from consultations.models import Consultation
-from responses import services
+from responses import review_views, rules, services
 from responses.forms import (
     AttachmentAddForm,
     CodingForm,
@@ -178,8 +178,11 @@ def _detail_context(
 @require_GET
 @role_required()
 def response_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A response with its files, their text, and the positions coded from it beside that text."""
+    """A received response with its files, their text and the positions coded from it beside that text;
+    or one of our drafts, paragraph by paragraph with its comment threads and its review."""
     response = _get_response(pk)
+    if response.in_workflow:
+        return review_views.render_draft(request, response)
     return render(request, "responses/response_detail.html", _detail_context(request, response))
 
 
@@ -196,6 +199,13 @@ def response_text(request: HttpRequest, pk: int) -> HttpResponse:
 def response_code(request: HttpRequest, pk: int) -> HttpResponse:
     """Save the answers and positions coded from a response."""
     response = _get_response(pk)
+    if response.in_workflow:
+        messages.error(
+            request,
+            rules.refusal_to_edit(request.user, response)
+            or _("Our own responses are edited on their edit page, where every save is a version."),
+        )
+        return redirect(response)
     form = CodingForm(
         request.POST,
         response=response,
@@ -210,7 +220,7 @@ def response_code(request: HttpRequest, pk: int) -> HttpResponse:
                 answers=form.answers(),
                 positions=form.positions(),
             )
-        except services.ConcurrentEdit as exc:
+        except (services.ConcurrentEdit, services.TransitionError) as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(request, _("Positions and answers saved."))
@@ -250,9 +260,13 @@ def attachment_add(request: HttpRequest, pk: int) -> HttpResponse:
     response = _get_response(pk)
     form = AttachmentAddForm(request.POST, request.FILES)
     if form.is_valid():
-        added = services.response_attach_files(
-            response=response, files=form.cleaned_data["files"], uploaded_by=request.user
-        )
+        try:
+            added = services.response_attach_files(
+                response=response, files=form.cleaned_data["files"], uploaded_by=request.user
+            )
+        except services.TransitionError as exc:
+            messages.error(request, str(exc))
+            return redirect(response)
         messages.success(request, _("%(count)d file(s) added; their text is being extracted.") % {"count": len(added)})
         return redirect(f"{reverse('responses:response-detail', args=[response.pk])}#attachments")
     return render(request, "responses/response_detail.html", _detail_context(request, response, attach_form=form))

@@ -59,14 +59,16 @@ def as_user(client):
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _static_files_without_manifest():
-    """Serve static files by name: the hashed manifest exists only after collectstatic."""
+def _test_settings():
+    """Serve static files by name (the hashed manifest exists only after collectstatic), and hash
+    test users' passwords quickly: the production hasher costs a third of a second per user."""
     from django.test import override_settings
 
     with override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         STORAGES={
             "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
             "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-        }
+        },
     ):
         yield

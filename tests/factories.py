@@ -344,3 +344,53 @@ def make_pack_data(*, consultation=None) -> dict:
         "responses": responses,
         "attachments": attachments,
     }
+
+
+# --- Drafts under review: versions, comments, review requests, notifications (issue 4; helper h6) ---
+
+DRAFT_BODY = (
+    "## Summary\n\nWe welcome the framework and its focus on coordination.\n\n"
+    "Reporting tools should stay flexible for each platform.\n\n"
+    "National capacity building deserves more funding."
+)
+
+
+class DraftFactory(ResponseFactory):
+    """One of our own responses, in the review workflow (status draft unless said otherwise)."""
+
+    status = ResponseStatus.DRAFT
+    channel = ""
+    received_on = None
+    owner = factory.SubFactory(UserFactory, role=Role.POLICY_STAFF)
+    body = DRAFT_BODY
+
+
+class ReviewRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "responses.ReviewRequest"
+
+    response = factory.SubFactory(DraftFactory, status=ResponseStatus.IN_REVIEW)
+    reviewer = factory.SubFactory(UserFactory, role=Role.REVIEWER)
+    requested_by = factory.SelfAttribute("response.owner")
+    due_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=3))
+    for_version = factory.SelfAttribute("response.version")
+
+
+class CommentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "responses.Comment"
+
+    response = factory.SubFactory(DraftFactory)
+    author = factory.SubFactory(UserFactory, role=Role.REVIEWER)
+    body = factory.Faker("sentence")
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "notifications.Notification"
+
+    recipient = factory.SubFactory(UserFactory, role=Role.POLICY_STAFF)
+    kind = "comment"
+    title = factory.Sequence(lambda n: f"Notification {n}")
+    body = factory.Faker("sentence")
+    url = "/"

@@ -1,0 +1,121 @@
+"""How much memory a response pack needs, for a small and a large consultation.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/consultrack_bench MEDIA_ROOT=/tmp/bench-media \
+      DEBUG=true .venv/bin/python bench/export_memory.py [--sizes 50 5000] [--formats csv xlsx ...]
+
+Generates the consultations once (bench/export_data.py), then builds each format in a fresh child
+process and prints the child's peak resident memory above its baseline (after Django and the builder
+libraries are imported) and the peak of Python allocations seen by tracemalloc. A benchmark, not a
+test: it prints numbers and asserts nothing.
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+
+def setup_django() -> None:
+    import logging
+
+    import django
+
+    django.setup()
+    # WeasyPrint logs a line per page at INFO; the numbers are what matter here.
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(slug: str, fmt: str, trace: bool) -> dict:
+    """Build one pack in this process and report its memory (the child's side)."""
+    setup_django()
+    import docx  # noqa: F401  (imported before the baseline, like a warm worker)
+    import openpyxl  # noqa: F401
+    import weasyprint  # noqa: F401
+
+    from consultations.models import Consultation
+    from exports.builders.bundle import build_pack
+    from exports.pack import PackSource
+
+    consultation = Consultation.objects.get(slug=slug)
+    source = PackSource(consultation=consultation, filters={})
+    source.counts()
+    baseline = peak_rss_mb()
+    if trace:
+        tracemalloc.start()
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as workdir:
+        built = build_pack(source, fmt=fmt, include_attachments=True, workdir=Path(workdir))
+        size = built.size
+    seconds = time.perf_counter() - started
+    traced = tracemalloc.get_traced_memory()[1] / 2**20 if trace else None
+    return {
+        "responses": built.counts.responses,
+        "format": fmt,
+        "baseline_rss_mb": round(baseline, 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "rss_growth_mb": round(peak_rss_mb() - baseline, 1),
+        "tracemalloc_peak_mb": round(traced, 1) if traced is not None else None,
+        "seconds": round(seconds, 1),
+        "output_mb": round(size / 2**20, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[50, 5000])
+    parser.add_argument("--formats", nargs="+", default=["csv", "xlsx", "docx", "pdf", "zip"])
+    parser.add_argument("--no-trace", action="store_true", help="Skip tracemalloc (it slows the PDF down a lot).")
+    parser.add_argument("--child", nargs=2, metavar=("SLUG", "FORMAT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        print(json.dumps(measure(args.child[0], args.child[1], trace=not args.no_trace)))
+        return
+
+    setup_django()
+    from django.core.management import call_command
+
+    from bench.export_data import generate
+
+    call_command("migrate", verbosity=0)
+    for size in args.sizes:
+        started = time.perf_counter()
+        generate(slug=f"bench-pack-{size}", responses=size)
+        print(f"data for {size} responses ready in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+
+    header = f"{'responses':>9} {'format':>6} {'baseline':>9} {'peak RSS':>9} {'growth':>8} {'tracemalloc':>11} {'seconds':>8} {'output':>8}"
+    print(header)
+    for fmt in args.formats:
+        for size in args.sizes:
+            command = [sys.executable, __file__, "--child", f"bench-pack-{size}", fmt]
+            if args.no_trace:
+                command.append("--no-trace")
+            result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+            if result.returncode:
+                print(f"{size:>9} {fmt:>6} failed: {result.stderr.strip().splitlines()[-1:]}")
+                continue
+            row = json.loads(result.stdout.strip().splitlines()[-1])
+            traced = "-" if row["tracemalloc_peak_mb"] is None else f"{row['tracemalloc_peak_mb']} MB"
+            print(
+                f"{row['responses']:>9} {fmt:>6} {row['baseline_rss_mb']:>6} MB {row['peak_rss_mb']:>6} MB "
+                f"{row['rss_growth_mb']:>5} MB {traced:>11} {row['seconds']:>7}s {row['output_mb']:>5} MB",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,285 @@
+"""pack.pdf: the Django template exports/pack.html laid out by WeasyPrint, one part at a time.
+
+WeasyPrint lays a whole document out in memory before it writes a page (about 3 MB a page here), so
+a 5,000-response pack in one document would need gigabytes. The pack is therefore cut into parts of
+about PART_TEXT_BUDGET characters each (the cover, the contents, then the stance matrix, the
+responses, the answers by question and the appendix, each in as many parts as it takes), each laid
+out alone; the parts' PDFs are then joined with pypdf:
+
+1. Each body part is rendered to HTML from one batch of rows and laid out to learn its page count and
+   on which page each response and question starts; its HTML is kept in the work folder.
+2. The front matter (cover and contents, which lists those pages) is laid out until its own page count
+   is stable, since the body's page numbers start after it, and written.
+3. Each body part is laid out again with its first page number and the total, and written.
+4. The PDFs are joined, with bookmarks (the PDF's outline) for chapters, responses and questions.
+
+So memory holds one part at a time, at the cost of laying the body out twice. One response longer
+than the budget still makes one part, so a single enormous submission needs memory of its own size.
+"""
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from pypdf import PdfWriter
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher
+
+from exports.builders.attachments import named_attachments
+from exports.pack import STANCE_SHORT, PackSource
+from responses.models import Answer, Response, Stance
+
+T = TypeVar("T")
+
+# About 35 pages of text: a part's size, and so the memory WeasyPrint needs for it.
+PART_TEXT_BUDGET = 100_000
+# Table rows per part, for the matrix, the appendix and the contents.
+ROWS_PER_PART = 200
+# Placeholders in a part's CSS for page numbers known only once every part has been laid out.
+FIRST_PAGE = "__PACK_FIRST_PAGE__"
+TOTAL_PAGES = "__PACK_TOTAL_PAGES__"
+
+
+def css_string(text: str) -> str:
+    """A CSS string literal: quotes, backslashes, line breaks and '<' escaped."""
+    escaped = re.sub(r'[\\"<\n\r]', lambda m: f"\\{ord(m.group()):x} ", text)
+    return f'"{escaped}"'
+
+
+def page_x_of_y(total: str) -> SafeString:
+    """The footer's translated "Page X of Y" as CSS content: the page counter and the pack's total."""
+    content = []
+    for part in re.split(r"(\{page\}|\{pages\})", _("Page {page} of {pages}")):
+        if part == "{page}":
+            content.append("counter(page)")
+        elif part == "{pages}":
+            content.append(css_string(total))
+        elif part:
+            content.append(css_string(part))
+    return mark_safe(" ".join(content))  # noqa: S308  (built from escaped CSS strings above)
+
+
+@dataclass
+class Part:
+    template: str
+    context: dict
+    section: str
+    # (anchor id, bookmark title, bookmark level) of what starts in this part.
+    marks: list[tuple[str, str, int]] = field(default_factory=list)
+    responses: int = 0
+
+
+@dataclass
+class LaidOutPart:
+    html_path: Path
+    pages: int
+    responses: int
+
+
+def _chunks(items: Iterable[T], *, size: Callable[[T], int] = lambda item: 1, budget: int) -> Iterator[list[T]]:
+    """Consecutive lists of items whose sizes add up to about `budget`; at least one item per list,
+    and at least one list (empty when there are no items)."""
+    chunk: list[T] = []
+    used = 0
+    for item in items:
+        cost = size(item)
+        if chunk and used + cost > budget:
+            yield chunk
+            chunk, used = [], 0
+        chunk.append(item)
+        used += cost
+    yield chunk
+
+
+def _response_size(response: Response) -> int:
+    """Roughly how many characters a response's section holds, headings and tables counted."""
+    size = 600 + len(response.summary)
+    size += sum(100 + len(position.summary) + len(position.quote) for position in response.positions.all())
+    size += sum(100 + len(answer.text) for answer in response.answers.all())
+    return size + sum(60 + len(attachment.original_name) for attachment in response.attachments.all())
+
+
+def _answer_size(answer: Answer) -> int:
+    return 150 + len(answer.text)
+
+
+def _body_parts(source: PackSource, *, include_attachments: bool) -> Iterator[Part]:
+    """The body of the pack, in order, one part at a time; the rows are read lazily, batch by batch."""
+    common = {"topics": source.topics, "include_attachments": include_attachments}
+    legend = [(value, STANCE_SHORT[Stance(value)], label) for value, label in Stance.choices]
+
+    heading = _("Stance matrix")
+    for number, rows in enumerate(_chunks(source.iter_matrix(), budget=ROWS_PER_PART), start=1):
+        context = {**common, "rows": rows, "first": number == 1, "part_number": number, "stance_legend": legend}
+        context["wide"] = True
+        yield Part("exports/_pack_matrix.html", context, heading, [("matrix", heading, 1)] if number == 1 else [])
+
+    heading = _("Responses")
+    chunks = _chunks(source.iter_responses(), size=_response_size, budget=PART_TEXT_BUDGET)
+    for number, responses in enumerate(chunks, start=1):
+        marks = [("responses", heading, 1)] if number == 1 else []
+        marks += [(f"response-{response.pk}", response.organisation.name, 2) for response in responses]
+        context = {**common, "responses": responses, "first": number == 1}
+        yield Part("exports/_pack_responses.html", context, heading, marks, len(responses))
+
+    heading = _("Answers by question")
+    for index, question in enumerate(source.questions):
+        title = _("Question %(number)s") % {"number": question.number}
+        chunks = _chunks(source.iter_answers(question), size=_answer_size, budget=PART_TEXT_BUDGET)
+        for number, answers in enumerate(chunks, start=1):
+            marks = [("by-question", heading, 1)] if index == 0 and number == 1 else []
+            if number == 1:
+                marks.append((f"question-{question.pk}", title, 2))
+            context = {
+                **common,
+                "question": question,
+                "answers": answers,
+                "first": index == 0 and number == 1,
+                "question_first": number == 1,
+            }
+            yield Part("exports/_pack_answers.html", context, heading, marks)
+
+    heading = _("Appendix: attachments")
+    for number, entries in enumerate(_chunks(named_attachments(source), budget=ROWS_PER_PART), start=1):
+        context = {**common, "entries": entries, "first": number == 1}
+        yield Part("exports/_pack_appendix.html", context, heading, [("appendix", heading, 1)] if number == 1 else [])
+
+
+def _front_parts(source: PackSource, contents: list[tuple[int, str, int]]) -> Iterator[Part]:
+    cover = {
+        "issuer": source.consultation.issuer,
+        "deadline": source.deadline_text(),
+        "generated_at": source.generated_at,
+        "time_zone": str(source.zone),
+        "filters": source.describe_filters(),
+        "counts": source.counts(),
+        "is_front": True,
+    }
+    yield Part("exports/_pack_cover.html", cover, "")
+    heading = _("Contents")
+    for number, entries in enumerate(_chunks(contents, budget=ROWS_PER_PART * 3), start=1):
+        yield Part("exports/_pack_contents.html", {"entries": entries, "first": number == 1}, heading)
+
+
+def _html(source: PackSource, part: Part, *, first_page: str, total: str) -> str:
+    context = {
+        "consultation": source.consultation,
+        "section": part.section,
+        "part_template": part.template,
+        "first_page": first_page,
+        "page_x_of_y": page_x_of_y(total),
+        **part.context,
+    }
+    # Dates in the pack read in the requester's zone, which the cover names.
+    with timezone.override(source.zone):
+        return render_to_string("exports/pack.html", context)
+
+
+def _numbered(html: str, *, first_page: int, total: int) -> str:
+    """Put the page numbers into a part laid out before they were known (only its <style> is touched)."""
+    head, _sep, body = html.partition("</style>")
+    head = head.replace(FIRST_PAGE, str(first_page)).replace(TOTAL_PAGES, str(total))
+    return f"{head}</style>{body}"
+
+
+def _document(html: str) -> HTML:
+    # The pack is made of our own templates and escaped user text: it never needs the network or the
+    # disk, and a stray URL in the data must not make the worker fetch anything.
+    return HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=["data"]))
+
+
+def write_pdf(source: PackSource, path: Path, *, include_attachments: bool) -> None:
+    workdir = path.parent / f"{path.stem}-parts"
+    workdir.mkdir(exist_ok=True)
+    progress = source.progress
+
+    # 1. Lay out each body part once, to count its pages and find where each response starts.
+    parts: list[LaidOutPart] = []
+    starts: dict[str, int] = {}  # anchor -> page index within the body
+    outline: list[tuple[str, str, int]] = []
+    body_pages = 0
+    for number, part in enumerate(_body_parts(source, include_attachments=include_attachments)):
+        html = _html(source, part, first_page=FIRST_PAGE, total=TOTAL_PAGES)
+        document = _document(_numbered(html, first_page=1, total=1)).render()
+        anchor_pages: dict[str, int] = {}
+        for index, page in enumerate(document.pages):
+            for anchor in page.anchors:
+                # A section running over several pages is anchored on each; it starts on the first.
+                anchor_pages.setdefault(anchor, index)
+        for anchor, title, level in part.marks:
+            starts[anchor] = body_pages + anchor_pages.get(anchor, 0)
+            outline.append((anchor, title, level))
+        html_path = workdir / f"part-{number:05d}.html"
+        html_path.write_text(html, encoding="utf-8")
+        parts.append(LaidOutPart(html_path, len(document.pages), part.responses))
+        body_pages += len(document.pages)
+        del document
+
+    # 2. The front matter, until its page count is stable: the contents' numbers start after it.
+    front_pages = 2
+    for _attempt in range(4):  # two in practice: the contents' length hardly depends on its numbers
+        contents = [(level, title, front_pages + starts[anchor] + 1) for anchor, title, level in outline]
+        front_paths, laid_out = [], 0
+        for number, part in enumerate(_front_parts(source, contents)):
+            html = _html(source, part, first_page=str(laid_out + 1), total=str(front_pages + body_pages))
+            document = _document(html).render()
+            front_paths.append(workdir / f"front-{number:05d}.pdf")
+            document.write_pdf(target=str(front_paths[-1]))
+            laid_out += len(document.pages)
+            del document
+        if laid_out == front_pages:
+            break
+        front_pages = laid_out
+    total = front_pages + body_pages
+    progress.checkpoint()
+
+    # 3. Each body part again, numbered, to a PDF of its own.
+    part_paths = list(front_paths)
+    next_page = front_pages + 1
+    for part in parts:
+        html = _numbered(part.html_path.read_text(encoding="utf-8"), first_page=next_page, total=total)
+        pdf_path = part.html_path.with_suffix(".pdf")
+        _document(html).write_pdf(target=str(pdf_path))
+        part.html_path.unlink()
+        part_paths.append(pdf_path)
+        next_page += part.pages
+        progress.advance(part.responses)
+        progress.checkpoint()
+
+    # 4. Join the parts and add the bookmarks.
+    _join(part_paths, path, source, outline, starts, front_pages)
+    for part_path in part_paths:
+        part_path.unlink()
+    workdir.rmdir()
+    progress.advance()
+
+
+def _join(
+    part_paths: list[Path],
+    path: Path,
+    source: PackSource,
+    outline: list[tuple[str, str, int]],
+    starts: dict[str, int],
+    front_pages: int,
+) -> None:
+    writer = PdfWriter()
+    for part_path in part_paths:
+        writer.append(str(part_path), import_outline=False)
+    writer.add_metadata({"/Title": source.consultation.title, "/Creator": "Consultrack"})
+    writer.add_outline_item(title=source.consultation.title, page_number=0)
+    writer.add_outline_item(title=_("Contents"), page_number=1 if front_pages > 1 else 0)
+    chapter = None
+    for anchor, title, level in outline:
+        page = front_pages + starts[anchor]
+        if level == 1:
+            chapter = writer.add_outline_item(title=title, page_number=page)
+        else:
+            writer.add_outline_item(title=title, page_number=page, parent=chapter)
+    with path.open("wb") as handle:
+        writer.write(handle)
