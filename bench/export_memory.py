@@ -106,7 +106,8 @@ def main() -> None:
                 command.append("--no-trace")
             result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
             if result.returncode:
-                print(f"{size:>9} {fmt:>6} failed: {result.stderr.strip().splitlines()[-1:]}")
+                errors = [line for line in result.stderr.splitlines() if "WARNING" not in line][-3:]
+                print(f"{size:>9} {fmt:>6} failed (exit {result.returncode}): {errors}", flush=True)
                 continue
             row = json.loads(result.stdout.strip().splitlines()[-1])
             traced = "-" if row["tracemalloc_peak_mb"] is None else f"{row['tracemalloc_peak_mb']} MB"
