@@ -192,6 +192,25 @@ if REMINDER_SCAN_MINUTES < 1:
 ATTACHMENT_MAX_MB = envint("ATTACHMENT_MAX_MB", 25)
 ATTACHMENT_MAX_BYTES = ATTACHMENT_MAX_MB * 1024 * 1024
 
+# Campaigns: near-identical responses (form letters with small edits) grouped per consultation.
+# Two responses belong together from this Jaccard similarity of their word 3-grams on (0 to 1);
+# a consultation may set its own on its campaigns page.
+try:
+    CAMPAIGN_SIMILARITY_THRESHOLD = float(os.environ.get("CAMPAIGN_SIMILARITY_THRESHOLD") or 0.5)
+except ValueError:
+    raise ImproperlyConfigured("CAMPAIGN_SIMILARITY_THRESHOLD must be a number between 0 and 1.") from None
+if not 0 < CAMPAIGN_SIMILARITY_THRESHOLD <= 1:
+    raise ImproperlyConfigured("CAMPAIGN_SIMILARITY_THRESHOLD must be a number above 0 and at most 1.")
+# The fewest responses that make a campaign.
+CAMPAIGN_MIN_SIZE = envint("CAMPAIGN_MIN_SIZE", 2)
+if CAMPAIGN_MIN_SIZE < 2:
+    raise ImproperlyConfigured(f"CAMPAIGN_MIN_SIZE must be 2 or more, not {CAMPAIGN_MIN_SIZE}.")
+# Seconds between a change to a consultation's responses and the recomputation of its campaigns:
+# changes within that time (an import, a batch of extractions) are grouped into one run.
+CAMPAIGN_RECOMPUTE_DELAY = envint("CAMPAIGN_RECOMPUTE_DELAY", 30)
+if CAMPAIGN_RECOMPUTE_DELAY < 0:
+    raise ImproperlyConfigured(f"CAMPAIGN_RECOMPUTE_DELAY must be 0 or more, not {CAMPAIGN_RECOMPUTE_DELAY}.")
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

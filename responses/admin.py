@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from responses.models import Answer, Attachment, Comment, Position, Response
+from responses.models import Answer, Attachment, Campaign, CampaignDetection, Comment, Position, Response
 
 
 class AnswerInline(admin.StackedInline):
@@ -61,3 +61,19 @@ class CommentAdmin(admin.ModelAdmin):
     list_display = ("author", "response", "anchor_paragraph", "resolved", "created_at")
     list_filter = ("resolved",)
     list_select_related = ("author", "response__organisation", "response__consultation")
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "consultation", "confirmed", "representative", "updated_at")
+    list_filter = ("confirmed",)
+    search_fields = ("name", "consultation__title")
+    list_select_related = ("consultation", "representative__organisation")
+    raw_id_fields = ("representative", "confirmed_by")
+    autocomplete_fields = ("consultation",)
+
+
+@admin.register(CampaignDetection)
+class CampaignDetectionAdmin(admin.ModelAdmin):
+    list_display = ("consultation", "similarity_threshold", "computed_at", "dirty_since", "queued_at")
+    autocomplete_fields = ("consultation",)

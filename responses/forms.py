@@ -561,3 +561,44 @@ class AuditFilter(django_filters.FilterSet):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.filters["actor"].queryset = get_user_model().objects.filter(response_events__isnull=False).distinct()
+
+
+# --- Campaigns ---------------------------------------------------------------------------------
+
+
+class CampaignNameForm(forms.Form):
+    """The name of a campaign, given when confirming it or later."""
+
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=200,
+        required=False,
+        help_text=_("For example the organiser of the letter; left empty, the campaign is named by its number."),
+    )
+
+
+class CampaignMemberForm(forms.Form):
+    """Which member of a campaign a decision is about."""
+
+    response = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+
+
+class CampaignThresholdForm(forms.Form):
+    """This consultation's own similarity threshold for campaigns."""
+
+    similarity_threshold = forms.FloatField(
+        label=_("Similarity threshold"),
+        required=False,
+        min_value=0.05,
+        max_value=1,
+        help_text=_(
+            "How alike two responses must be to count as one campaign, from 0.05 (loosely) to 1 (word for word). "
+            "Empty: the default of %(default)s."
+        ),
+        widget=forms.NumberInput(attrs={"step": "0.05"}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["similarity_threshold"]
+        field.help_text = field.help_text % {"default": settings.CAMPAIGN_SIMILARITY_THRESHOLD}

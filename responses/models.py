@@ -68,6 +68,10 @@ class ResponseQuerySet(models.QuerySet):
     def owned_by(self, user) -> "ResponseQuerySet":
         return self.filter(owner=user)
 
+    def campaigns_collapsed(self) -> "ResponseQuerySet":
+        """Each campaign once, through its representative; responses outside campaigns as they are."""
+        return self.filter(models.Q(campaign__isnull=True) | models.Q(campaign__representative=models.F("pk")))
+
 
 class Response(models.Model):
     """One organisation's submission to one consultation: received, or drafted by us."""
@@ -101,8 +105,23 @@ class Response(models.Model):
     version = models.PositiveIntegerField(_("version"), default=1)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Campaigns (responses/campaigns.py): the group of near-identical letters this one belongs to, and
+    # whether staff split it out of one, after which detection leaves it on its own.
+    campaign = models.ForeignKey(
+        "responses.Campaign",
+        verbose_name=_("campaign"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+    )
+    kept_out_of_campaigns = models.BooleanField(
+        _("kept out of campaigns"),
+        default=False,
+        help_text=_("Staff split this response out of a campaign: it is not grouped automatically again."),
+    )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["campaign", "kept_out_of_campaigns"])
     objects = ResponseQuerySet.as_manager()
 
     class Meta:
@@ -487,3 +506,112 @@ class ResponseEvent(models.Model):
     @property
     def changed_status(self) -> bool:
         return bool(self.to_status) and self.to_status != self.from_status
+
+
+class CampaignQuerySet(models.QuerySet):
+    def of(self, consultation: Consultation) -> "CampaignQuerySet":
+        return self.filter(consultation=consultation)
+
+    def with_size(self) -> "CampaignQuerySet":
+        return self.annotate(size=models.Count("members"))
+
+    def confirmed(self) -> "CampaignQuerySet":
+        return self.filter(confirmed=True)
+
+
+class Campaign(models.Model):
+    """Near-identical responses to one consultation (a form letter with small edits), found by
+    responses.campaigns and kept as staff decided: a confirmed campaign keeps its members."""
+
+    consultation = models.ForeignKey(
+        Consultation, verbose_name=_("consultation"), on_delete=models.CASCADE, related_name="campaigns"
+    )
+    name = models.CharField(
+        _("name"), max_length=200, blank=True, help_text=_("Left empty, the campaign is named by its number.")
+    )
+    representative = models.ForeignKey(
+        Response,
+        verbose_name=_("representative"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The response that stands for the campaign when campaigns are collapsed."),
+    )
+    # Staff chose the representative: recomputation keeps it while it is a member.
+    representative_chosen = models.BooleanField(_("representative chosen by staff"), default=False)
+    confirmed = models.BooleanField(_("confirmed"), default=False)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = CampaignQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["consultation", "pk"]
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+
+    def __str__(self) -> str:
+        return self.label
+
+    def get_absolute_url(self) -> str:
+        return f"{reverse('responses:campaign-list', args=[self.consultation.slug])}#campaign-{self.pk}"
+
+    @property
+    def label(self) -> str:
+        return self.name or str(_("Campaign %(number)s") % {"number": self.pk})
+
+
+class CampaignDetection(models.Model):
+    """Per consultation: its own similarity threshold, if any, and the state of its recomputation.
+
+    `dirty_since` says responses changed since the last run; `queued_at` is the claim of the one
+    recomputation waiting in the queue, so that a burst of changes queues one run, not one per change.
+    """
+
+    consultation = models.OneToOneField(
+        Consultation, verbose_name=_("consultation"), on_delete=models.CASCADE, related_name="campaign_detection"
+    )
+    similarity_threshold = models.FloatField(
+        _("similarity threshold"),
+        null=True,
+        blank=True,
+        help_text=_("From 0 to 1; empty for the default of the installation."),
+    )
+    dirty_since = models.DateTimeField(_("changed since"), null=True, blank=True)
+    queued_at = models.DateTimeField(_("recomputation queued"), null=True, blank=True)
+    computed_at = models.DateTimeField(_("last computed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("campaign detection")
+        verbose_name_plural = _("campaign detections")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(similarity_threshold__isnull=True)
+                | models.Q(similarity_threshold__gt=0, similarity_threshold__lte=1),
+                name="campaign_threshold_in_range",
+                violation_error_message=_("The similarity threshold is a number above 0 and at most 1."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consultation}"
+
+    @property
+    def threshold(self) -> float:
+        if self.similarity_threshold is not None:
+            return self.similarity_threshold
+        return settings.CAMPAIGN_SIMILARITY_THRESHOLD
+
+    @property
+    def is_pending(self) -> bool:
+        return self.dirty_since is not None or self.queued_at is not None

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from consultations.models import Consultation
 from notifications.services import notify
 from responses import rules
+from responses.campaigns import campaigns_schedule_recompute
 from responses.diffing import paragraphs
 from responses.extraction import ExtractionResult, extract_text
 from responses.models import (
@@ -153,6 +154,7 @@ def response_log_received(
     )
     _store_attachments(response=response, files=files, uploaded_by=logged_by)
     _apply_coding(response=response, answers=answers or {}, positions=positions or {})
+    campaigns_schedule_recompute(consultation_id=consultation.pk)
     return response
 
 
@@ -175,6 +177,7 @@ def response_update_details(
     locked.summary = summary
     locked.version += 1
     locked.save(update_fields=["channel", "received_on", "summary", "version", "updated_at"])
+    campaigns_schedule_recompute(consultation_id=locked.consultation_id)
     return locked
 
 
@@ -196,6 +199,7 @@ def response_code(
     _apply_coding(response=locked, answers=answers, positions=positions)
     locked.version += 1
     locked.save(update_fields=["version", "updated_at"])
+    campaigns_schedule_recompute(consultation_id=locked.consultation_id)
     return locked
 
 
@@ -230,7 +234,10 @@ def attachment_extract_text(*, attachment_id: int) -> ExtractionStatus | None:
     with attachment.file.open("rb") as stored:
         data = stored.read()
     result = extract_text(data, attachment.content_type)
-    attachment_record_extraction(attachment_id=attachment_id, result=result)
+    if attachment_record_extraction(attachment_id=attachment_id, result=result) and result.text:
+        # The text of the file now counts in the response's likeness to others.
+        consultation_id = Response.objects.values_list("consultation_id", flat=True).get(pk=attachment.response_id)
+        campaigns_schedule_recompute(consultation_id=consultation_id)
     return result.status
 
 

@@ -41,3 +41,19 @@ def _record_failure(attachment_id: int, reason: str) -> None:
         services.attachment_fail_extraction(attachment_id=attachment_id, reason=reason)
     except DatabaseError:
         logger.exception("Could not record the extraction failure of attachment %s", attachment_id)
+
+
+@shared_task(name="responses.recompute_campaigns", bind=True, max_retries=MAX_RETRIES, acks_late=True)
+def recompute_campaigns(self, consultation_id: int) -> dict | None:
+    """Find the campaigns of one consultation again. Idempotent: a second run on the same responses
+    changes nothing; runs for one consultation take turns on its detection row."""
+    from responses.campaigns import campaigns_recompute
+
+    try:
+        result = campaigns_recompute(consultation_id=consultation_id)
+    except (OperationalError, InterfaceError) as exc:
+        if self.request.retries >= self.max_retries:
+            logger.warning("Giving up recomputing the campaigns of consultation %s: %s", consultation_id, exc)
+            raise
+        raise self.retry(exc=exc, countdown=10 * 2**self.request.retries) from exc
+    return vars(result) if result else None

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from responses import campaign_views as campaigns
 from responses import import_views as import_pages
 from responses import review_views as review
 from responses import views
@@ -64,4 +65,16 @@ urlpatterns += [
         import_pages.ResponseImportCancel.as_view(),
         name="response-import-cancel",
     ),
+]
+
+# Campaigns: near-identical responses to one consultation.
+urlpatterns += [
+    path("campaigns/<slug:slug>/", campaigns.campaign_list, name="campaign-list"),
+    path("campaigns/<slug:slug>/recompute/", campaigns.campaign_recompute, name="campaign-recompute"),
+    path("campaigns/<slug:slug>/threshold/", campaigns.campaign_threshold, name="campaign-threshold"),
+    path("campaign/<int:pk>/confirm/", campaigns.campaign_confirm, name="campaign-confirm"),
+    path("campaign/<int:pk>/unconfirm/", campaigns.campaign_unconfirm, name="campaign-unconfirm"),
+    path("campaign/<int:pk>/rename/", campaigns.campaign_rename, name="campaign-rename"),
+    path("campaign/<int:pk>/split/", campaigns.campaign_split, name="campaign-split"),
+    path("campaign/<int:pk>/representative/", campaigns.campaign_representative, name="campaign-representative"),
 ]

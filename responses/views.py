@@ -24,7 +24,7 @@ from django_countries import countries
 from accounts.access import role_required
 from accounts.roles import Role
 from consultations.models import Consultation
-from responses import review_views, rules, services
+from responses import campaigns, review_views, rules, services
 from responses.forms import (
     AttachmentAddForm,
     CodingForm,
@@ -310,11 +310,14 @@ def matrix(request: HttpRequest, slug: str) -> HttpResponse:
     consultation = get_object_or_404(Consultation.objects.select_related("issuer"), slug=slug)
     topics = list(consultation.topics.all())
     responded = Response.objects.filter(consultation=consultation).responded()
+    # Campaigns collapsed: each counts once, through its representative's positions.
+    collapsed = request.GET.get("campaigns") == "collapsed"
     country_codes = set(responded.exclude(organisation__country="").values_list("organisation__country", flat=True))
     countries_present = sorted(((code, countries.name(code)) for code in country_codes), key=lambda pair: pair[1])
     matrix_filter = MatrixFilter(
         request.GET or None,
-        queryset=responded.select_related("organisation")
+        queryset=(responded.campaigns_collapsed() if collapsed else responded)
+        .select_related("organisation")
         .prefetch_related(
             Prefetch("positions", queryset=Position.objects.only("pk", "response_id", "topic_id", "stance"))
         )
@@ -324,6 +327,7 @@ def matrix(request: HttpRequest, slug: str) -> HttpResponse:
     responses = list(matrix_filter.qs)
 
     submissions_per_organisation = Counter(response.organisation_id for response in responses)
+    campaign_sizes = campaigns.campaign_sizes(consultation) if collapsed else {}
     rows, counts = [], {stance: [0] * len(topics) for stance in Stance}
     for response in responses:
         by_topic = {position.topic_id: position for position in response.positions.all()}
@@ -338,6 +342,7 @@ def matrix(request: HttpRequest, slug: str) -> HttpResponse:
                 "response": response,
                 "cells": cells,
                 "several": submissions_per_organisation[response.organisation_id] > 1,
+                "campaign_size": campaign_sizes.get(response.campaign_id),
             }
         )
     coded_per_topic = [sum(counts[stance][index] for stance in Stance) for index in range(len(topics))]
@@ -352,5 +357,6 @@ def matrix(request: HttpRequest, slug: str) -> HttpResponse:
             "not_coded": [len(rows) - coded for coded in coded_per_topic],
             "filter": matrix_filter,
             "can_change": _can_change(request),
+            "collapsed": collapsed,
         },
     )
