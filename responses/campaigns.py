@@ -22,7 +22,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from datasketch import MinHash, MinHashLSH
 from django.conf import settings
@@ -79,9 +79,9 @@ def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b)
 
 
-def similar_pairs(documents: Mapping[int, frozenset[str]], *, threshold: float) -> list[tuple[int, int, float]]:
-    """Pairs (a, b, similarity) with a < b whose exact Jaccard similarity is at least `threshold`,
-    among the candidates that MinHash LSH proposes; sorted most similar first."""
+def candidate_pairs(documents: Mapping[int, frozenset[str]], *, threshold: float) -> list[tuple[int, int]]:
+    """Pairs (a, b) with a < b that MinHash LSH finds likely to be at least about `threshold` similar,
+    in a stable order; without comparing every pair."""
     ids = sorted(doc_id for doc_id, shingle_set in documents.items() if shingle_set)
     if len(ids) < 2:
         return []
@@ -91,15 +91,18 @@ def similar_pairs(documents: Mapping[int, frozenset[str]], *, threshold: float) 
     lsh = MinHashLSH(threshold=max(0.05, threshold - LSH_MARGIN), num_perm=NUM_PERM)
     for doc_id, signature in zip(ids, signatures, strict=True):
         lsh.insert(doc_id, signature)
-    pairs = []
-    for doc_id, signature in zip(ids, signatures, strict=True):
-        for other in lsh.query(signature):
-            if other <= doc_id:
-                continue
-            similarity = jaccard(documents[doc_id], documents[other])
-            if similarity >= threshold:
-                pairs.append((doc_id, other, similarity))
-    return sorted(pairs, key=lambda pair: (-pair[2], pair[0], pair[1]))
+    return [
+        (doc_id, other)
+        for doc_id, signature in zip(ids, signatures, strict=True)
+        for other in sorted(lsh.query(signature))
+        if other > doc_id
+    ]
+
+
+def similar_pairs(documents: Mapping[int, frozenset[str]], *, threshold: float) -> list[tuple[int, int, float]]:
+    """Candidate pairs confirmed by their exact Jaccard similarity: (a, b, similarity), most similar first."""
+    pairs = [(a, b, jaccard(documents[a], documents[b])) for a, b in candidate_pairs(documents, threshold=threshold)]
+    return sorted([pair for pair in pairs if pair[2] >= threshold], key=lambda pair: (-pair[2], pair[0], pair[1]))
 
 
 class UnionFind:
@@ -164,7 +167,6 @@ class PlannedCampaign:
     campaign_id: int | None
     members: frozenset[int]
     representative_id: int
-    similarities: Mapping[int, float] = field(default_factory=dict, compare=False)
 
 
 def plan_campaigns(
@@ -180,7 +182,6 @@ def plan_campaigns(
     kept_out = set(kept_out)
     existing = list(existing)
     confirmed = [campaign for campaign in existing if campaign.confirmed]
-    pairs = similar_pairs({i: s for i, s in documents.items() if i not in kept_out}, threshold=threshold)
 
     forest = UnionFind()
     for campaign in confirmed:
@@ -190,15 +191,16 @@ def plan_campaigns(
             forest.union(members[0], member)
         if members:
             forest.tag[forest.find(members[0])] = campaign.id
-    for a, b, _similarity in pairs:
-        forest.union(a, b)
-
-    # How central each response is to its group: the sum of its similarities; the most central one
-    # represents a group unless staff chose otherwise.
-    centrality: dict[int, float] = defaultdict(float)
-    for a, b, similarity in pairs:
-        centrality[a] += similarity
-        centrality[b] += similarity
+    # How central each response is to its group: how many likely neighbours it has; the most central
+    # one represents a group unless staff chose otherwise.
+    centrality: dict[int, int] = defaultdict(int)
+    candidates = [i for i in documents if i not in kept_out]
+    for a, b in candidate_pairs({i: documents[i] for i in candidates}, threshold=threshold):
+        centrality[a] += 1
+        centrality[b] += 1
+        # Already together: no need to measure (a large campaign has many such pairs).
+        if forest.find(a) != forest.find(b) and jaccard(documents[a], documents[b]) >= threshold:
+            forest.union(a, b)
 
     groups = [(tag, members) for tag, members in forest.groups() if len(members) >= (2 if tag else min_size)]
     by_id = {campaign.id: campaign for campaign in existing}
@@ -229,10 +231,8 @@ def plan_campaigns(
         if keeps_representative and campaign.representative_id in members:
             representative = campaign.representative_id
         else:
-            representative = min(members, key=lambda member: (-round(centrality[member], 9), member))
-        rep_shingles = documents.get(representative, frozenset())
-        similarities = {member: jaccard(rep_shingles, documents.get(member, frozenset())) for member in members}
-        planned.append(PlannedCampaign(campaign_id, members, representative, similarities))
+            representative = min(members, key=lambda member: (-centrality[member], member))
+        planned.append(PlannedCampaign(campaign_id, members, representative))
     return sorted(planned, key=lambda plan: min(plan.members))
 
 
