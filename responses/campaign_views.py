@@ -248,3 +248,19 @@ def campaign_representative(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _format_errors(form) -> str:
     return " ".join(error for errors in form.errors.values() for error in errors)
+
+
+@require_POST
+@role_required(*EDITORS)
+def response_allow_campaigns(request: HttpRequest, pk: int) -> HttpResponse:
+    """Let a response that staff split out of a campaign be grouped with similar ones again."""
+    response = get_object_or_404(Response.objects.select_related("organisation"), pk=pk)
+    if service.response_allow_campaigns(response=response):
+        messages.success(
+            request,
+            _("The response of %(organisation)s may join a campaign again; the campaigns are being recomputed.")
+            % {"organisation": response.organisation},
+        )
+    else:
+        messages.info(request, _("This response was not kept out of campaigns."))
+    return redirect(response)

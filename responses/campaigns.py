@@ -466,6 +466,16 @@ def campaign_split_member(*, campaign: Campaign, response: Response) -> Campaign
 
 
 @transaction.atomic
+def response_allow_campaigns(*, response: Response) -> bool:
+    """Undo a split: detection may group the response again, from its next recomputation (queued now).
+    False if it was not kept out."""
+    if not Response.objects.filter(pk=response.pk, kept_out_of_campaigns=True).update(kept_out_of_campaigns=False):
+        return False
+    campaigns_schedule_recompute(consultation_id=response.consultation_id)
+    return True
+
+
+@transaction.atomic
 def campaign_choose_representative(*, campaign: Campaign, response: Response) -> Campaign:
     """Staff choose the response that stands for the campaign; recomputation keeps it."""
     locked = _lock(campaign)

@@ -77,4 +77,5 @@ urlpatterns += [
     path("campaign/<int:pk>/rename/", campaigns.campaign_rename, name="campaign-rename"),
     path("campaign/<int:pk>/split/", campaigns.campaign_split, name="campaign-split"),
     path("campaign/<int:pk>/representative/", campaigns.campaign_representative, name="campaign-representative"),
+    path("<int:pk>/campaigns/allow/", campaigns.response_allow_campaigns, name="response-allow-campaigns"),
 ]

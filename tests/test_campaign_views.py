@@ -62,6 +62,13 @@ def _views(consultation, campaign, members) -> list[tuple[str, str, str, dict, s
         ("campaign-unconfirm", "post", reverse("responses:campaign-unconfirm", args=[pk]), {}, WRITE),
         ("campaign-representative", "post", reverse("responses:campaign-representative", args=[pk]), member, WRITE),
         ("campaign-split", "post", reverse("responses:campaign-split", args=[pk]), member, WRITE),
+        (
+            "response-allow-campaigns",
+            "post",
+            reverse("responses:response-allow-campaigns", args=[members[1].pk]),
+            {},
+            WRITE,
+        ),
     ]
 
 
@@ -262,3 +269,28 @@ def test_collapsed_matrix_keeps_the_kind_filter(as_user, reviewer_user, setting)
         reverse("responses:matrix", args=[consultation.slug]), {"campaigns": "collapsed", "kind": "ngo"}
     )
     assert len(page.context["rows"]) == 1
+
+
+def test_staff_let_a_split_response_join_a_campaign_again(
+    as_user, policy_user, reviewer_user, setting, django_capture_on_commit_callbacks
+):
+    consultation, campaign, members, _alone = setting
+    split = next(m for m in members if m.pk != campaign.representative_id)
+    client = as_user(policy_user)
+    client.post(reverse("responses:campaign-split", args=[campaign.pk]), {"response": split.pk})
+    page = client.get(reverse("responses:response-detail", args=[split.pk])).content.decode()
+    assert "Split out of a campaign by staff" in page and "Let it join a campaign again" in page
+    assert (
+        "Let it join a campaign again"
+        not in as_user(reviewer_user).get(reverse("responses:response-detail", args=[split.pk])).content.decode()
+    )
+
+    client = as_user(policy_user)
+    with (
+        mock.patch("responses.tasks.recompute_campaigns.apply_async"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        client.post(reverse("responses:response-allow-campaigns", args=[split.pk]))
+    campaigns_recompute(consultation_id=consultation.pk)
+    split.refresh_from_db()
+    assert not split.kept_out_of_campaigns and split.campaign_id == campaign.pk

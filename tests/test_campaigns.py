@@ -353,3 +353,29 @@ def test_the_task_recomputes_and_tolerates_a_deleted_consultation():
     _letter(consultation, FORM_LETTER + " Best.")
     assert recompute_campaigns.apply(args=[consultation.pk]).get()["campaigns"] == 1
     assert recompute_campaigns.apply(args=[999999]).get() is None
+
+
+@pytest.mark.django_db
+def test_importing_a_thousand_submissions_queues_one_recomputation(
+    as_user, policy_user, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    """An import of 1,000 rows (form letters among them) queues a single recomputation, which groups them."""
+    from tests.test_import_submissions import confirm, preview_of
+    from tests.test_importing import csv_bytes
+
+    settings.MEDIA_ROOT = tmp_path
+    consultation = ConsultationFactory()
+    letters = labelled_letters(seed=9, campaign_sizes=(120, 80), distinct=800)
+    rows = [["Organisation", "Kind", "Summary"]]
+    rows += [[f"Supporter {n}", "Individual", letter.text] for n, letter in enumerate(letters)]
+    client = as_user(policy_user)
+    preview_url = preview_of(client, consultation, csv_bytes(rows))
+    with (
+        mock.patch("responses.tasks.recompute_campaigns.apply_async") as apply_async,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert confirm(client, consultation, preview_url, mode="all").status_code == 302
+    assert Response.objects.filter(consultation=consultation).count() == 1000
+    apply_async.assert_called_once_with(args=[consultation.pk], countdown=settings.CAMPAIGN_RECOMPUTE_DELAY)
+    result = campaigns_recompute(consultation_id=consultation.pk)
+    assert (result.campaigns, result.grouped) == (2, 200)

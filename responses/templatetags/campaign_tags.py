@@ -14,10 +14,15 @@ def campaign_summary(consultation) -> dict:
     return {"consultation": consultation, "summary": summarise(consultation)}
 
 
-@register.inclusion_tag("responses/_campaign_note.html")
-def campaign_note(response) -> dict:
+@register.inclusion_tag("responses/_campaign_note.html", takes_context=True)
+def campaign_note(context, response) -> dict:
     """“Part of campaign X (N responses)” on a response that belongs to one."""
     campaign = None
     if response.campaign_id:
         campaign = Campaign.objects.with_size().select_related("consultation").filter(pk=response.campaign_id).first()
-    return {"response": response, "campaign": campaign}
+    return {
+        "response": response,
+        "campaign": campaign,
+        "can_change": context.get("can_change", False),
+        "csrf_token": context.get("csrf_token"),
+    }
