@@ -199,7 +199,8 @@ def test_logging_a_submission_from_a_known_organisation(
         "Backs coordination.",
     )
     assert logged.attachments.get().original_name == "letter.pdf"
-    assert len(callbacks) == 1
+    # The extraction of the file and a recomputation of the consultation's campaigns, after the commit.
+    assert len(callbacks) == 2
 
 
 def test_logging_a_submission_from_a_new_organisation(as_user, policy_user, consultation, interpol):
