@@ -24,6 +24,9 @@ from responses.models import Campaign, CampaignDetection, Response
 
 EDITORS = (Role.POLICY_STAFF, Role.ADMIN)
 CAMPAIGNS_PER_PAGE = 20
+# The sample diff compares the beginning of long texts only (a form letter differs in its first pages,
+# and a word diff of whole reports would slow the page down).
+DIFF_CHARACTERS = 12_000
 
 
 def _get_consultation(slug: str) -> Consultation:
@@ -80,10 +83,20 @@ def campaign_list(request: HttpRequest, slug: str) -> HttpResponse:
     rows = []
     for campaign in campaigns:
         sample = samples.get(campaign.pk)
-        diff = None
+        diff, shortened = None, False
         if sample is not None and campaign.representative_id in texts:
-            diff = diff_texts(texts[campaign.representative_id], texts.get(sample.pk, ""))
-        rows.append({"campaign": campaign, "members": members[campaign.pk], "sample": sample, "diff": diff})
+            old, new = texts[campaign.representative_id], texts.get(sample.pk, "")
+            shortened = max(len(old), len(new)) > DIFF_CHARACTERS
+            diff = diff_texts(old[:DIFF_CHARACTERS], new[:DIFF_CHARACTERS])
+        rows.append(
+            {
+                "campaign": campaign,
+                "members": members[campaign.pk],
+                "sample": sample,
+                "diff": diff,
+                "diff_shortened": shortened,
+            }
+        )
 
     can_change = request.user.has_role(*EDITORS)
     threshold = detection.threshold if detection else None
@@ -102,6 +115,7 @@ def campaign_list(request: HttpRequest, slug: str) -> HttpResponse:
                 initial={"similarity_threshold": detection.similarity_threshold if detection else None}
             ),
             "threshold": threshold,
+            "diff_characters": DIFF_CHARACTERS,
         },
     )
 

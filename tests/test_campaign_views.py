@@ -294,3 +294,14 @@ def test_staff_let_a_split_response_join_a_campaign_again(
     campaigns_recompute(consultation_id=consultation.pk)
     split.refresh_from_db()
     assert not split.kept_out_of_campaigns and split.campaign_id == campaign.pk
+
+
+def test_long_texts_are_compared_on_their_beginning(as_user, reviewer_user):
+    consultation = ConsultationFactory()
+    annex = " ".join(f"paragraph{n} of the annex." for n in range(3000))
+    for name in ["Alpha", "Beta"]:
+        response = ResponseFactory(consultation=consultation, summary=f"{FORM_LETTER} {name}")
+        AttachmentFactory(response=response, extracted_text=annex, extraction_status=ExtractionStatus.DONE)
+    campaigns_recompute(consultation_id=consultation.pk)
+    content = as_user(reviewer_user).get(reverse("responses:campaign-list", args=[consultation.slug])).content
+    assert "Long texts: their first 12,000 characters are compared." in content.decode()
