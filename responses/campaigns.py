@@ -29,6 +29,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.db.models.functions import Coalesce
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -301,6 +303,13 @@ def campaigns_recompute_now(*, consultation: Consultation) -> None:
         dirty_since=Coalesce("dirty_since", now), queued_at=now
     )
     transaction.on_commit(lambda: recompute_campaigns.delay(consultation.pk), robust=True)
+
+
+@receiver(post_delete, sender=Response, dispatch_uid="campaigns_member_deleted")
+def _member_deleted(sender, instance: Response, **kwargs) -> None:
+    """A member deleted (in the admin) may leave its campaign too small or without a representative."""
+    if instance.campaign_id is not None:
+        campaigns_schedule_recompute(consultation_id=instance.consultation_id)
 
 
 @dataclass

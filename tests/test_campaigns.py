@@ -379,3 +379,23 @@ def test_importing_a_thousand_submissions_queues_one_recomputation(
     apply_async.assert_called_once_with(args=[consultation.pk], countdown=settings.CAMPAIGN_RECOMPUTE_DELAY)
     result = campaigns_recompute(consultation_id=consultation.pk)
     assert (result.campaigns, result.grouped) == (2, 200)
+
+
+@pytest.mark.django_db
+def test_deleting_a_member_recomputes_its_campaign(django_capture_on_commit_callbacks):
+    """A representative deleted in the admin: the campaign is recomputed, and dissolved when one is left."""
+    consultation = ConsultationFactory()
+    _letter(consultation, FORM_LETTER)
+    _letter(consultation, FORM_LETTER + " Thanks.")
+    campaigns_recompute(consultation_id=consultation.pk)
+    campaign = Campaign.objects.get()
+    with (
+        mock.patch("responses.tasks.recompute_campaigns.apply_async") as apply_async,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        campaign.representative.delete()
+    apply_async.assert_called_once()
+    campaign.refresh_from_db()
+    assert campaign.representative is None
+    campaigns_recompute(consultation_id=consultation.pk)
+    assert not Campaign.objects.exists()
