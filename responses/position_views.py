@@ -14,7 +14,9 @@ from responses.positions import positions_over_time
 @role_required()
 def positions(request: HttpRequest) -> HttpResponse:
     """Pick an organisation (and another to compare with) and a tag or topic name; see their stances in time."""
-    form = PositionsForm(request.GET or None)
+    # Without an organisation the query only pre-fills the form (a tag linked from a consultation's topics).
+    chosen = "organisation" in request.GET
+    form = PositionsForm(request.GET if chosen else None, initial=None if chosen else request.GET.dict())
     result = None
     if form.is_bound and form.is_valid():
         result = positions_over_time(

@@ -245,3 +245,27 @@ def test_anonymous_visitor_is_sent_to_login_from_positions(client):
     page = client.get(URL)
     assert page.status_code == 302
     assert page["Location"].startswith(reverse("accounts:login"))
+
+
+def test_a_link_without_organisation_prefills_the_form(as_user, policy_user, user_data_history):
+    """A tag or topic linked from a consultation's page is chosen in the form; nothing is refused yet."""
+    content = as_user(policy_user).get(URL, {"tag": "access-to-user-data"}).content.decode()
+    assert '<option value="access-to-user-data" selected>' in content
+    assert "This field is required" not in content
+    assert "positions-table" not in content
+    content = as_user(policy_user).get(URL, {"topic": "Metadata"}).content.decode()
+    assert 'value="Metadata"' in content
+
+
+def test_an_organisation_alone_lists_every_position_it_took(as_user, policy_user, user_data_history):
+    """From the organisation page: all its positions on record, oldest consultation first."""
+    content = as_user(policy_user).get(URL, {"organisation": "meta"}).content.decode()
+    assert len(_rows(content)) == 3
+    assert "every topic" in content
+
+
+def test_the_consultation_page_links_topics_and_their_tags_to_positions(as_user, policy_user, user_data_history):
+    early = user_data_history["consultations"][0]
+    content = as_user(policy_user).get(early.get_absolute_url()).content.decode()
+    assert f'href="{URL}?tag=access-to-user-data"' in content
+    assert f'href="{URL}?topic=Government%20access%20to%20data"' in content
