@@ -330,12 +330,14 @@ class TopicQuerySet(models.QuerySet):
         By name: topics named like `name`.
         """
         if tag is not None:
-            tagged_names = Topic.objects.filter(tags=tag).values("name_key")
-            return self.filter(
-                models.Q(tags=tag) | models.Q(name_key=topic_name_key(tag.name)) | models.Q(name_key__in=tagged_names)
-            ).distinct()
-        if name.strip():
-            return self.named_like(name)
+            # A name of only punctuation has an empty key, which must not match every other such name.
+            tagged_names = Topic.objects.filter(tags=tag).exclude(name_key="").values("name_key")
+            same_subject = models.Q(tags=tag) | models.Q(name_key__in=tagged_names)
+            if tag_key := topic_name_key(tag.name):
+                same_subject |= models.Q(name_key=tag_key)
+            return self.filter(same_subject).distinct()
+        if key := topic_name_key(name):
+            return self.filter(name_key=key)
         return self.none()
 
 

@@ -269,3 +269,14 @@ def test_the_consultation_page_links_topics_and_their_tags_to_positions(as_user,
     content = as_user(policy_user).get(early.get_absolute_url()).content.decode()
     assert f'href="{URL}?tag=access-to-user-data"' in content
     assert f'href="{URL}?topic=Government%20access%20to%20data"' in content
+
+
+def test_a_name_of_only_punctuation_matches_nothing_else(as_user, policy_user):
+    """Names without letters or digits have no key; they are not all taken as one subject."""
+    organisation = OrganisationFactory(slug="org")
+    first, second = _consultation("First", _at(2024)), _consultation("Second", _at(2025))
+    _position(organisation, first, TopicFactory(consultation=first, name="?"), Stance.SUPPORTS, "One.")
+    _position(organisation, second, TopicFactory(consultation=second, name="—"), Stance.OPPOSES, "Two.")
+    content = as_user(policy_user).get(URL, {"organisation": "org", "topic": "?"}).content.decode()
+    assert "positions-empty" in content
+    assert len(_rows(content)) == 0
