@@ -248,6 +248,8 @@ def seed_demo(*, today: datetime.datetime | None = None) -> SeedReport:
         )
         report.count("topics", created)
         topics[slug] = topic
+    # The subject followed across consultations on the Positions page.
+    topics["legislation-and-user-data"].tags.add(user_data)
     questions = []
     for order, (number, text) in enumerate(COP_QUESTIONS, start=1):
         question, created = Question.objects.get_or_create(

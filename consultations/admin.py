@@ -49,8 +49,10 @@ class QuestionAdmin(admin.ModelAdmin):
 @admin.register(Topic)
 class TopicAdmin(admin.ModelAdmin):
     list_display = ("name", "consultation")
+    list_filter = ("tags",)
     search_fields = ("name",)
     list_select_related = ("consultation",)
+    filter_horizontal = ("tags",)
 
 
 @admin.register(Invitation)

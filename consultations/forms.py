@@ -230,6 +230,13 @@ class QuestionForm(OrderedRowForm):
 
 
 class TopicForm(OrderedRowForm):
+    tag_names = forms.CharField(
+        label=_("Tags"),
+        required=False,
+        max_length=500,
+        help_text=_("Separated by commas. Topics of other consultations with a tag in common are the same subject."),
+    )
+
     class Meta:
         model = Topic
         fields = ["name", "slug", "description", "order"]
@@ -240,6 +247,29 @@ class TopicForm(OrderedRowForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = False
+        self.fields["tag_names"].widget.attrs.update({"list": "tag-names", "autocomplete": "off"})
+        if self.instance.pk:
+            # The formset prefetches the tags, so this costs no query per row.
+            self.initial.setdefault("tag_names", ", ".join(tag.name for tag in self.instance.tags.all()))
+
+    def clean_tag_names(self) -> list[str]:
+        return [name.strip() for name in self.cleaned_data.get("tag_names", "").split(",") if name.strip()]
+
+    def has_changed(self) -> bool:
+        # "a, b" and "a,b" name the same tags: compare the names, not the text typed.
+        if super().has_changed():
+            if self.changed_data != ["tag_names"] or not self.instance.pk:
+                return True
+            return self._typed_tags() != self._stored_tags()
+        return False
+
+    def _typed_tags(self) -> list[str]:
+        raw = self["tag_names"].value() or ""
+        return sorted(name.strip().lower() for name in raw.split(",") if name.strip())
+
+    def _stored_tags(self) -> list[str]:
+        initial = self.initial.get("tag_names", "")
+        return sorted(name.strip().lower() for name in initial.split(",") if name.strip())
 
 
 # A value no form can produce: fields strip surrounding whitespace, and str.strip() counts
@@ -348,6 +378,21 @@ class TopicRowsFormSet(OrderedInlineFormSet):
     duplicate_message = _("Another topic already has the slug “%(value)s”.")
     in_use_relation = "positions"
     in_use_message = _("The topic “%(name)s” has %(count)d coded positions; it cannot be removed here.")
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault(
+            "queryset", Topic.objects.annotate(in_use=Count(self.in_use_relation)).prefetch_related("tags")
+        )
+        super().__init__(*args, **kwargs)
+
+    def save(self, commit: bool = True) -> list:
+        """Save the rows, then the tags typed on each (creating tags that do not exist yet)."""
+        rows = self.rows_in_order()
+        saved = super().save(commit)
+        for form in rows:
+            if "tag_names" in form.changed_data:
+                form.instance.tags.set(Tag.objects.named(form.cleaned_data.get("tag_names", [])))
+        return saved
 
     def clean(self) -> None:
         super().clean()

@@ -1,4 +1,6 @@
 import datetime
+import re
+import unicodedata
 import zoneinfo
 
 from django.conf import settings
@@ -61,6 +63,17 @@ def unique_slug(
     return free_slug(text, taken=taken, max_length=max_length, fallback=fallback)
 
 
+def topic_name_key(name: str) -> str:
+    """The form of a topic's name under which topics of different consultations are taken as one.
+
+    Case, accents, punctuation and spacing do not count: "Access to user data", "access to user-data"
+    and "Accès to user data." give the same key.
+    """
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    letters = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return " ".join(re.sub(r"[\W_]+", " ", letters).split())[:200]
+
+
 class TagQuerySet(models.QuerySet):
     def named(self, names: list[str]) -> list["Tag"]:
         """The tags with these names, creating those that do not exist yet (names match case-insensitively)."""
@@ -113,6 +126,22 @@ class ConsultationQuerySet(models.QuerySet):
     def closing_within(self, *, days: int, now: datetime.datetime | None = None) -> "ConsultationQuerySet":
         now = now or timezone.now()
         return self.open(now).filter(deadline__lte=now + datetime.timedelta(days=days))
+
+    def closing_within_calendar_days(
+        self, *, days: int, zone: datetime.tzinfo, now: datetime.datetime | None = None
+    ) -> "ConsultationQuerySet":
+        """Open, and closing on one of the next `days` calendar days of `zone` (today counts as day 0).
+
+        A deadline "30 days left" as read in `zone` is in the window for days=30; one with 31 left is not.
+        """
+        now = now or timezone.now()
+        last_day = now.astimezone(zone).date() + datetime.timedelta(days=days)
+        end = datetime.datetime.combine(last_day + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
+        return self.open(now).filter(deadline__lt=end)
+
+    def recently_closed(self, *, days: int, now: datetime.datetime | None = None) -> "ConsultationQuerySet":
+        now = now or timezone.now()
+        return self.closed(now).filter(deadline__gt=now - datetime.timedelta(days=days))
 
     def published(self) -> "ConsultationQuerySet":
         return self.filter(published=True)
@@ -249,10 +278,15 @@ class Consultation(models.Model):
     def deadline_in_issuer_zone(self) -> datetime.datetime:
         return self.deadline.astimezone(self.issuer_zone)
 
-    def days_left(self, now: datetime.datetime | None = None) -> int:
-        """Whole calendar days until the deadline, counted in the issuer's zone (negative once past)."""
-        now = (now or timezone.now()).astimezone(self.issuer_zone)
-        return (self.deadline_in_issuer_zone.date() - now.date()).days
+    def days_left(self, now: datetime.datetime | None = None, *, zone: datetime.tzinfo | None = None) -> int:
+        """Whole calendar days until the deadline, counted in `zone` (by default the issuer's; negative once past)."""
+        zone = zone or self.issuer_zone
+        now = (now or timezone.now()).astimezone(zone)
+        return (self.deadline.astimezone(zone).date() - now.date()).days
+
+    def days_left_for_viewer(self, now: datetime.datetime | None = None) -> int:
+        """Whole calendar days until the deadline as the viewer's calendar counts them (the active zone)."""
+        return self.days_left(now, zone=timezone.get_current_timezone())
 
     def days_since_deadline(self, now: datetime.datetime | None = None) -> int:
         """Whole calendar days since the deadline passed, in the issuer's zone: "closed N days ago"."""
@@ -283,8 +317,36 @@ class Question(models.Model):
         return f"Q{self.number}. {self.text[:80]}"
 
 
+class TopicQuerySet(models.QuerySet):
+    def named_like(self, name: str) -> "TopicQuerySet":
+        """Topics, in any consultation, whose name is this one but for case, accents, punctuation and spacing."""
+        return self.filter(name_key=topic_name_key(name))
+
+    def on_subject(self, *, tag: Tag | None = None, name: str = "") -> "TopicQuerySet":
+        """Topics that are the same subject across consultations: see README, "Positions across consultations".
+
+        By tag: topics carrying the tag, topics named as the tag, and topics named like any tagged topic
+        (so tagging one consultation's "Access to user data" brings in every later topic of that name).
+        By name: topics named like `name`.
+        """
+        if tag is not None:
+            # A name of only punctuation has an empty key, which must not match every other such name.
+            tagged_names = Topic.objects.filter(tags=tag).exclude(name_key="").values("name_key")
+            same_subject = models.Q(tags=tag) | models.Q(name_key__in=tagged_names)
+            if tag_key := topic_name_key(tag.name):
+                same_subject |= models.Q(name_key=tag_key)
+            return self.filter(same_subject).distinct()
+        if key := topic_name_key(name):
+            return self.filter(name_key=key)
+        return self.none()
+
+
 class Topic(models.Model):
-    """An issue within a consultation on which organisations' positions are coded."""
+    """An issue within a consultation on which organisations' positions are coded.
+
+    A topic belongs to one consultation; `tags` and `name_key` say which topics of other consultations
+    are the same subject, so an organisation's positions can be followed over the years.
+    """
 
     consultation = models.ForeignKey(
         Consultation, verbose_name=_("consultation"), on_delete=models.CASCADE, related_name="topics"
@@ -293,6 +355,17 @@ class Topic(models.Model):
     slug = models.SlugField(_("slug"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     order = models.PositiveIntegerField(_("order"), default=0)
+    tags = models.ManyToManyField(
+        Tag,
+        verbose_name=_("tags"),
+        blank=True,
+        related_name="topics",
+        help_text=_("Subjects this topic shares with topics of other consultations."),
+    )
+    # The name with case, accents, punctuation and spacing removed: topics of the same key are one subject.
+    name_key = models.CharField(_("name key"), max_length=200, editable=False, db_index=True, default="")
+
+    objects = TopicQuerySet.as_manager()
 
     class Meta:
         ordering = ["consultation", "order", "pk"]
@@ -308,6 +381,13 @@ class Topic(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.name_key = topic_name_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
 
 
 class InvitationQuerySet(models.QuerySet):

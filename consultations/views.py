@@ -109,7 +109,7 @@ def _render_detail(
         "tags": consultation.tags.all(),
         "owners": consultation.owners.all(),
         "questions": consultation.questions.all(),
-        "topics": consultation.topics.all(),
+        "topics": consultation.topics.prefetch_related("tags"),
         "responses": consultation.responses.select_related("organisation").order_by("organisation__name", "pk"),
         "can_manage": can_manage,
     }

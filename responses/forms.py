@@ -5,7 +5,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Min, OuterRef, Q, QuerySet
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils import timezone
@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from accounts.roles import Role
-from consultations.models import Consultation
-from responses.models import Channel, EventKind, Response, ResponseEvent, ResponseStatus, Stance
+from consultations.models import Consultation, Tag, Topic
+from responses.models import Channel, EventKind, Position, Response, ResponseEvent, ResponseStatus, Stance
 from responses.services import (
     NewOrganisation,
     PositionInput,
@@ -561,6 +561,77 @@ class AuditFilter(django_filters.FilterSet):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.filters["actor"].queryset = get_user_model().objects.filter(response_events__isnull=False).distinct()
+
+
+def organisations_with_positions() -> QuerySet[Organisation]:
+    """Organisations with at least one position on record: those whose positions can be followed."""
+    return Organisation.objects.filter(
+        Exists(Position.objects.on_record().filter(response__organisation=OuterRef("pk")))
+    ).order_by("name")
+
+
+class PositionsForm(forms.Form):
+    """Which organisation(s) to follow, on which subject: a tag, or a topic name (matched across consultations)."""
+
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"),
+        queryset=Organisation.objects.none(),
+        to_field_name="slug",
+        error_messages={"invalid_choice": _("That organisation has no coded position on record yet.")},
+    )
+    compare_with = forms.ModelChoiceField(
+        label=_("Compare with (optional)"),
+        queryset=Organisation.objects.none(),
+        to_field_name="slug",
+        required=False,
+        error_messages={"invalid_choice": _("That organisation has no coded position on record yet.")},
+    )
+    tag = forms.ModelChoiceField(
+        label=_("Tag"),
+        queryset=Tag.objects.none(),
+        to_field_name="slug",
+        required=False,
+        error_messages={"invalid_choice": _("That tag no longer exists; choose another.")},
+    )
+    topic = forms.CharField(
+        label=_("or a topic name"),
+        max_length=200,
+        required=False,
+        help_text=_("Topics of every consultation with this name (case, accents and punctuation aside)."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        organisations = organisations_with_positions()
+        self.fields["organisation"].queryset = organisations
+        self.fields["compare_with"].queryset = organisations
+        self.fields["organisation"].empty_label = _("Choose an organisation")
+        self.fields["compare_with"].empty_label = _("No comparison")
+        self.fields["tag"].queryset = Tag.objects.order_by("name")
+        self.fields["tag"].empty_label = _("Any tag")
+        self.fields["topic"].widget.attrs.update({"list": "topic-names", "autocomplete": "off"})
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        organisation, other = cleaned.get("organisation"), cleaned.get("compare_with")
+        if organisation and other and organisation == other:
+            self.add_error(
+                "compare_with", ValidationError(_("Choose another organisation to compare with."), code="same")
+            )
+        if cleaned.get("tag") and cleaned.get("topic"):
+            self.add_error(
+                "topic", ValidationError(_("Choose a tag or type a topic name, not both."), code="both_subjects")
+            )
+        return cleaned
+
+    def organisations(self) -> list[Organisation]:
+        return [org for org in (self.cleaned_data["organisation"], self.cleaned_data.get("compare_with")) if org]
+
+
+def topic_name_choices() -> list[str]:
+    """One spelling of each topic name, for the type-ahead of the topic box (one query)."""
+    rows = Topic.objects.exclude(name_key="").values("name_key").annotate(name=Min("name")).order_by("name_key")
+    return [row["name"] for row in rows]
 
 
 # --- Campaigns ---------------------------------------------------------------------------------

@@ -203,6 +203,44 @@ class Answer(models.Model):
             raise ValidationError({"question": _("The question belongs to another consultation.")}, code="mismatch")
 
 
+# Stances that take a side, for telling agreement from disagreement between two organisations.
+SUPPORTING = frozenset({Stance.STRONGLY_SUPPORTS, Stance.SUPPORTS})
+OPPOSING = frozenset({Stance.OPPOSES, Stance.STRONGLY_OPPOSES})
+
+
+class PositionQuerySet(models.QuerySet):
+    def on_record(self) -> "PositionQuerySet":
+        """Positions taken in responses that reached the issuer (received, or ours once submitted)."""
+        return self.filter(response__status__in=[ResponseStatus.RECEIVED, ResponseStatus.SUBMITTED])
+
+    def of_organisations(self, organisations) -> "PositionQuerySet":
+        return self.filter(response__organisation__in=organisations)
+
+    def in_consultation_order(self) -> "PositionQuerySet":
+        """Oldest consultation first (by deadline), then the topic's place in it, then the response."""
+        return self.select_related("response__consultation", "response__organisation", "topic").order_by(
+            "response__consultation__deadline",
+            "response__consultation_id",
+            "topic__order",
+            "topic_id",
+            "response__received_on",
+            "response_id",
+        )
+
+    def stance_counts_by_consultation(self, consultation_ids) -> dict[int, dict[str, int]]:
+        """{consultation id: {stance: number of positions}}, counted by the database in one query."""
+        counts: dict[int, dict[str, int]] = {pk: {} for pk in consultation_ids}
+        rows = (
+            self.filter(response__consultation_id__in=consultation_ids)
+            .values("response__consultation_id", "stance")
+            .annotate(number=models.Count("pk"))
+            .order_by()
+        )
+        for row in rows:
+            counts[row["response__consultation_id"]][row["stance"]] = row["number"]
+        return counts
+
+
 class Position(models.Model):
     """An organisation's stance on one topic, as coded from its response."""
 
@@ -215,6 +253,7 @@ class Position(models.Model):
     quote = models.TextField(_("quote"), blank=True, help_text=_("The organisation's own words."))
 
     history = HistoricalRecords()
+    objects = PositionQuerySet.as_manager()
 
     class Meta:
         ordering = ["response", "topic__order", "topic__pk"]
@@ -234,6 +273,15 @@ class Position(models.Model):
     def clean(self) -> None:
         if self.response_id and self.topic_id and self.topic.consultation_id != self.response.consultation_id:
             raise ValidationError({"topic": _("The topic belongs to another consultation.")}, code="mismatch")
+
+    @property
+    def side(self) -> str:
+        """ "for", "against", or "" for a stance that takes no side."""
+        if self.stance in SUPPORTING:
+            return "for"
+        if self.stance in OPPOSING:
+            return "against"
+        return ""
 
 
 class ExtractionStatus(models.TextChoices):

@@ -2,8 +2,8 @@ from django.urls import path
 
 from responses import campaign_views as campaigns
 from responses import import_views as import_pages
+from responses import position_views, views
 from responses import review_views as review
-from responses import views
 from responses import work_views as work
 
 app_name = "responses"
@@ -20,6 +20,7 @@ urlpatterns: list = [
     path("attachments/<int:pk>/download/", views.attachment_download, name="attachment-download"),
     path("attachments/<int:pk>/retry/", views.attachment_retry, name="attachment-retry"),
     path("matrix/<slug:slug>/", views.matrix, name="matrix"),
+    path("positions/", position_views.positions, name="positions"),
 ]
 
 # Our own drafts: writing, versions, review, comments, submission.
