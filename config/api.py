@@ -1,15 +1,16 @@
 """The REST API's URLs: one router for /api/v1/, the OpenAPI schema and its documentation.
 
 Each app keeps its API in its own api.py; this module only assembles them. API views do their own
-authentication (token or session) and answer 401/403 in the API's error shape, so they are exempt
-from the login redirect that pages get; the documentation pages, being pages, keep it.
+authentication (token or session) and answer 401/403 in the API's error shape: DRF exempts them
+from the login redirect that pages get. The documentation pages, being pages, redirect anonymous
+visitors to the login page.
 """
 
-from django.contrib.auth.decorators import login_not_required
-from django.urls import URLPattern, URLResolver, include, path, re_path
+from django.contrib.auth.decorators import login_required
+from django.urls import include, path, re_path
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
-from rest_framework.decorators import api_view
+from rest_framework.decorators import api_view, permission_classes
 from rest_framework.exceptions import NotFound
 from rest_framework.routers import DefaultRouter
 
@@ -39,30 +40,16 @@ router.register("reminders", ReminderLogViewSet, basename="reminder")
 
 @extend_schema(exclude=True)
 @api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
+@permission_classes([])
 def api_not_found(request, path=""):
     """An address under /api/ that names nothing: answered in the API's error shape, not an HTML page."""
     raise NotFound("No API endpoint at this address; see /api/docs/.")
 
 
-def _exempt_from_login_redirect(patterns: list) -> list:
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            _exempt_from_login_redirect(pattern.url_patterns)
-        elif isinstance(pattern, URLPattern):
-            login_not_required(pattern.callback)
-    return patterns
-
-
-api_patterns = _exempt_from_login_redirect(
-    [
-        path("v1/", include(router.urls)),
-        path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    ]
-)
-
 urlpatterns = [
-    path("", include((api_patterns, "api"))),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="api-redoc"),
-    *_exempt_from_login_redirect([re_path(r"^(?P<path>.*)$", api_not_found)]),
+    path("v1/", include((router.urls, "api"))),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", login_required(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
+    path("redoc/", login_required(SpectacularRedocView.as_view(url_name="api-schema")), name="api-redoc"),
+    re_path(r"^(?P<path>.*)$", api_not_found),
 ]

@@ -135,6 +135,8 @@ class OrganisationViewSet(viewsets.ModelViewSet):
 
 
 class ContactSerializer(serializers.ModelSerializer):
+    email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
+
     class Meta:
         model = Contact
         fields = ["id", "organisation", "name", "email", "role", "opted_out", "created_at"]

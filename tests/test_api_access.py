@@ -148,7 +148,13 @@ def world(policy_user, reviewer_user, admin_user):
 
 @pytest.fixture
 def users(policy_user, reviewer_user, admin_user, outsider):
-    return {"anonymous": None, "outsider": outsider, "policy": policy_user, "reviewer": reviewer_user, "admin": admin_user}
+    return {
+        "anonymous": None,
+        "outsider": outsider,
+        "policy": policy_user,
+        "reviewer": reviewer_user,
+        "admin": admin_user,
+    }
 
 
 @pytest.mark.parametrize("role", ROLES)
