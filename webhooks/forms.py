@@ -8,6 +8,12 @@ from webhooks.models import Webhook
 class WebhookForm(forms.ModelForm):
     """Name, address, events and whether it is active; the secret is made by the service, never typed."""
 
+    url = forms.URLField(
+        label=_("URL"),
+        max_length=500,
+        assume_scheme="https",
+        help_text=_("An http:// or https:// address that accepts POST requests with a JSON body."),
+    )
     events = forms.MultipleChoiceField(
         label=_("Events"),
         widget=forms.CheckboxSelectMultiple,
@@ -17,7 +23,6 @@ class WebhookForm(forms.ModelForm):
     class Meta:
         model = Webhook
         fields = ["name", "url", "events", "active"]
-        help_texts = {"url": _("An http:// or https:// address that accepts POST requests with a JSON body.")}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
