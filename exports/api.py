@@ -127,7 +127,7 @@ class ExportJobApiFilter(django_filters.FilterSet):
 )
 class ExportJobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = ExportJobApiFilter
-    ordering_fields = ["created_at", "finished_at"]
+    ordering_fields = ["created_at"]
     ordering = ["-created_at", "-pk"]
     queryset = ExportJob.objects.select_related("requested_by")
 

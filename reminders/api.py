@@ -81,6 +81,6 @@ class ReminderLogViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = ReminderLogApiFilter
     required_roles = (Role.ADMIN,)
     roles_suffice = True
-    ordering_fields = ["created_at", "sent_at", "deadline"]
+    ordering_fields = ["created_at", "deadline"]
     ordering = ["-created_at", "-pk"]
     queryset = ReminderLog.objects.select_related("user", "contact")

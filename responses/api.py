@@ -383,7 +383,8 @@ class ResponseViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
     filterset_class = ResponseApiFilter
-    ordering_fields = ["created_at", "updated_at", "received_on", "submitted_at"]
+    # Cursor pages need a column without NULLs to order by: filter on received_on, order by these.
+    ordering_fields = ["created_at", "updated_at"]
     ordering = ["-created_at", "-pk"]
     http_method_names = ["get", "post", "patch", "head", "options"]
 

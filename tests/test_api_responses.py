@@ -266,16 +266,17 @@ def test_an_attachment_downloads_byte_for_byte(policy, consultation):
 
 
 def test_responses_are_filtered_ordered_and_paged_by_cursor(policy, consultation):
-    for day in (3, 1, 2):
-        ResponseFactory(consultation=consultation, received_on=f"2016-01-0{day}")
-    ResponseFactory(received_on="2016-01-04")  # another consultation
-    first = policy.get(
-        "/api/v1/responses/", {"consultation": consultation.pk, "ordering": "received_on", "page_size": 2}
-    ).json()
-    assert [row["received_on"] for row in first["results"]] == ["2016-01-01", "2016-01-02"]
+    made = [ResponseFactory(consultation=consultation, received_on=f"2016-01-0{day}") for day in (3, 1, 2)]
+    ResponseFactory(received_on="2016-01-02")  # another consultation
+    DraftFactory(consultation=consultation)  # no date received: left out by the date filter
+    query = {"consultation": consultation.pk, "received_after": "2016-01-01", "ordering": "created_at", "page_size": 2}
+    first = policy.get("/api/v1/responses/", query).json()
+    assert [row["id"] for row in first["results"]] == [made[0].pk, made[1].pk]
     second = policy.get(first["next"]).json()
-    assert [row["received_on"] for row in second["results"]] == ["2016-01-03"]
+    assert [row["id"] for row in second["results"]] == [made[2].pk]
     assert second["next"] is None
+    newest_first = policy.get("/api/v1/responses/", query | {"ordering": "-created_at"}).json()
+    assert [row["id"] for row in newest_first["results"]] == [made[2].pk, made[1].pk]
 
 
 def test_the_response_list_costs_a_fixed_number_of_queries(policy, consultation, django_assert_max_num_queries):
