@@ -736,7 +736,8 @@ class CommentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         description=(
             "The team drafting it and the reviewers asked to review it: a comment on the whole draft, on one "
             "paragraph (`anchor_paragraph`), or a reply (`parent`). @username mentions notify that user. "
-            "Refused (409) once the response is submitted."
+            "A reviewer not asked to review the draft is refused (403); comments on a submitted response or "
+            "a received submission are refused (409)."
         ),
         examples=[
             OpenApiExample("On a paragraph", value={"response": 30, "body": "Cite the report?", "anchor_paragraph": 1}),
@@ -747,6 +748,12 @@ class CommentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        response = data["response"]
+        if refusal := rules.refusal_to_comment(request.user, response):
+            if response.is_received or response.is_locked:
+                raise Conflict(refusal, code="not_allowed_now")
+            # Not one of the people drafting or asked to review it: a matter of who, not of when.
+            raise PermissionDenied(refusal)
         try:
             comment = services.comment_add(
                 response=data["response"],
