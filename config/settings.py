@@ -228,6 +228,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILI
 CELERY_BEAT_SCHEDULE: dict = {
     # Response packs: delete the files of packs past their expiry (EXPORT_RETENTION_DAYS), hourly.
     "exports-purge-expired-packs": {"task": "exports.purge_expired_packs", "schedule": 3600.0},
+    # Webhooks: queue again, every 5 minutes, deliveries whose task was lost (the claim prevents double posts).
+    "webhooks-requeue-overdue": {"task": "webhooks.requeue_overdue", "schedule": 300.0, "options": {"expires": 300.0}},
     # Deadline reminders: scan for reminders due every REMINDER_SCAN_MINUTES; a scan queued while no worker ran
     # expires instead of piling up (the next scan sends what is due, and the claim makes extra scans harmless).
     "reminders-scan": {

@@ -292,3 +292,14 @@ def test_anonymous_visitors_are_sent_to_log_in_from_the_webhook_pages(client, we
 @pytest.mark.parametrize(("name", "needs", "post"), [page for page in PAGES if not page[2]])
 def test_admins_see_every_webhook_page(as_user, admin_user, webhook, name, needs, post):
     assert as_user(admin_user).get(_url(name, needs, webhook)).status_code == 200
+
+
+def test_the_beat_schedule_names_the_requeue_task_registered_with_celery():
+    from django.conf import settings
+
+    from config.celery import app
+
+    app.loader.import_default_modules()  # what a worker does at start: autodiscovers each app's tasks
+    entry = settings.CELERY_BEAT_SCHEDULE["webhooks-requeue-overdue"]
+    assert entry["task"] == "webhooks.requeue_overdue"
+    assert entry["task"] in app.tasks

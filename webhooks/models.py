@@ -64,6 +64,10 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", _("Failed, given up")
 
 
+# A delivery still waiting this long after it was due is queued again by the beat task.
+OVERDUE_AFTER = datetime.timedelta(minutes=10)
+
+
 class WebhookDeliveryQuerySet(models.QuerySet):
     def takeable(self, now: datetime.datetime | None = None) -> "WebhookDeliveryQuerySet":
         """Deliveries a worker may claim: waiting, to be retried, or stuck "sending" past the lease
@@ -73,6 +77,17 @@ class WebhookDeliveryQuerySet(models.QuerySet):
         return self.filter(
             models.Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING])
             | models.Q(status=DeliveryStatus.SENDING, last_attempt_at__lt=now - lease)
+        )
+
+    def overdue(self, now: datetime.datetime | None = None) -> "WebhookDeliveryQuerySet":
+        """Deliveries whose task should have run a while ago: waiting, due for a retry, or left "sending" by a
+        worker that died (the queued task was lost, for instance with a broker restarted without its data)."""
+        now = now or timezone.now()
+        patience = now - OVERDUE_AFTER
+        return self.filter(
+            models.Q(status=DeliveryStatus.PENDING, created_at__lt=patience, attempts=0)
+            | models.Q(status=DeliveryStatus.RETRYING, next_attempt_at__lt=patience)
+            | models.Q(status=DeliveryStatus.SENDING, last_attempt_at__lt=patience)
         )
 
     def failed(self) -> "WebhookDeliveryQuerySet":

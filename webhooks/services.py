@@ -86,6 +86,17 @@ def delivery_retry(*, delivery: WebhookDelivery) -> bool:
     return bool(updated)
 
 
+def deliveries_requeue_overdue(*, now: datetime.datetime | None = None) -> int:
+    """Queue again the deliveries whose task was lost (beat, every few minutes). A delivery queued twice is
+    still posted once: the claim in delivery_attempt lets one task through."""
+    overdue = list(WebhookDelivery.objects.overdue(now).values_list("pk", flat=True)[:500])
+    for delivery_id in overdue:
+        _queue(delivery_id)
+    if overdue:
+        logger.warning("Queued %d overdue webhook deliveries again.", len(overdue))
+    return len(overdue)
+
+
 @dataclass(frozen=True)
 class Attempt:
     outcome: str

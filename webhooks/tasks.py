@@ -22,3 +22,8 @@ def deliver(self, delivery_id: int) -> str:
     if attempt.outcome == services.RETRY:
         raise self.retry(countdown=attempt.countdown)
     return attempt.outcome
+
+
+@shared_task(name="webhooks.requeue_overdue", ignore_result=True)
+def requeue_overdue() -> int:
+    return services.deliveries_requeue_overdue()
