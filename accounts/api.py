@@ -6,6 +6,7 @@ deleting `delete_`: the permissions accounts.roles grants each role. A view may 
 that alone may use it (`required_roles`), as the pages do with role_required.
 """
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.permissions import BasePermission, DjangoModelPermissions
@@ -18,7 +19,7 @@ def _team_member(user) -> bool:
 class TeamMember(BasePermission):
     """Signed in and holding a role (the API documentation and schema)."""
 
-    message = "You need a role in the team (Policy staff, Reviewer or Admin) to use the API."
+    message = _("You need a role in the team (Policy staff, Reviewer or Admin) to use the API.")
 
     def has_permission(self, request, view) -> bool:
         return _team_member(request.user)
@@ -27,7 +28,7 @@ class TeamMember(BasePermission):
 class RolePermissions(DjangoModelPermissions):
     """A team member holding the model permission the method needs (and one of the view's roles, if it names any)."""
 
-    message = "Your role does not allow this."
+    message = _("Your role does not allow this.")
     perms_map = {
         "GET": ["%(app_label)s.view_%(model_name)s"],
         "OPTIONS": ["%(app_label)s.view_%(model_name)s"],
@@ -61,7 +62,7 @@ class Conflict(APIException):
     """The request clashes with the state of the resource (a duplicate, a step the workflow refuses)."""
 
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state of the resource."
+    default_detail = _("The request conflicts with the current state of the resource.")
     default_code = "conflict"
 
     def __init__(self, detail=None, code=None, *, current=None) -> None:
@@ -74,13 +75,13 @@ class PreconditionFailed(Conflict):
     """If-Match named a version that is no longer current."""
 
     status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = "The resource changed since you read it."
+    default_detail = _("The resource changed since you read it.")
     default_code = "precondition_failed"
 
 
 class PreconditionRequired(APIException):
     status_code = status.HTTP_428_PRECONDITION_REQUIRED
-    default_detail = "Say which version you are changing: send If-Match with the ETag you read, or a version field."
+    default_detail = _("Say which version you are changing: send If-Match with the ETag you read, or a version field.")
     default_code = "precondition_required"
 
 
@@ -98,7 +99,7 @@ def expected_version(request, body_version: int | None) -> tuple[int, bool]:
         tag = header.split(",")[0].strip()
         tag = tag.removeprefix("W/").strip('"')
         if not tag.isdigit():
-            raise PreconditionFailed('If-Match must be an ETag this API gave you, such as "3".')
+            raise PreconditionFailed(_('If-Match must be an ETag this API gave you, such as "3".'))
         return int(tag), True
     if body_version is None:
         raise PreconditionRequired

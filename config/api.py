@@ -8,6 +8,7 @@ visitors to the login page.
 
 from django.contrib.auth.decorators import login_required
 from django.urls import include, path, re_path
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.decorators import api_view, permission_classes
@@ -43,7 +44,7 @@ router.register("reminders", ReminderLogViewSet, basename="reminder")
 @permission_classes([])
 def api_not_found(request, path=""):
     """An address under /api/ that names nothing: answered in the API's error shape, not an HTML page."""
-    raise NotFound("No API endpoint at this address; see /api/docs/.")
+    raise NotFound(_("No API endpoint at this address; see /api/docs/."))
 
 
 urlpatterns = [

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.fields import get_error_detail
 from rest_framework.response import Response
@@ -26,7 +27,7 @@ def exception_handler(exc, context) -> Response:
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(get_error_detail(exc))
     elif isinstance(exc, ProtectedError):
-        exc = Conflict("Other records still refer to this one, so it cannot be deleted.", code="protected")
+        exc = Conflict(_("Other records still refer to this one, so it cannot be deleted."), code="protected")
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -35,7 +36,7 @@ def exception_handler(exc, context) -> Response:
     if response is None:
         logger.exception("Unhandled error in the API", exc_info=exc)
         return Response(
-            error_body("server_error", "Something went wrong on our side; it has been logged."),
+            error_body("server_error", _("Something went wrong on our side; it has been logged.")),
             status=status.HTTP_500_INTERNAL_SERVER_ERROR,
         )
     response.data = _shape(exc, response.data)
@@ -49,7 +50,7 @@ def error_body(code: str, message: str, fields: dict | None = None, **extra) -> 
 def _shape(exc: exceptions.APIException, data) -> dict:
     if isinstance(exc, exceptions.ValidationError):
         fields = data if isinstance(data, dict) else {"non_field_errors": data}
-        return error_body("invalid", "The request has invalid fields; see fields.", _plain(fields))
+        return error_body("invalid", _("The request has invalid fields; see fields."), _plain(fields))
     detail = data.get("detail", "") if isinstance(data, dict) else data
     code = getattr(detail, "code", None) or exc.default_code
     extra = {}

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 
@@ -116,7 +117,7 @@ class ConsultationSerializer(serializers.ModelSerializer):
     def validate_slug(self, value: str) -> str:
         taken = Consultation.objects.filter(slug=value).exclude(pk=getattr(self.instance, "pk", None)).exists()
         if taken:
-            raise serializers.ValidationError("Another consultation has this slug.", code="unique")
+            raise serializers.ValidationError(_("Another consultation has this slug."), code="unique")
         return value
 
     def validate(self, attrs: dict) -> dict:
@@ -124,7 +125,7 @@ class ConsultationSerializer(serializers.ModelSerializer):
         deadline = attrs.get("deadline", getattr(self.instance, "deadline", None))
         if opens_at and deadline and deadline <= opens_at:
             raise serializers.ValidationError(
-                {"deadline": ["The deadline must come after the opening date."]}, code="deadline_before_opening"
+                {"deadline": [_("The deadline must come after the opening date.")]}, code="deadline_before_opening"
             )
         return attrs
 

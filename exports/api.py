@@ -2,6 +2,7 @@
 
 import django_filters
 from django.http import FileResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -176,9 +177,9 @@ class ExportJobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def download(self, request, pk=None) -> FileResponse:
         job = self.get_object()
         if not job.is_downloadable:
-            raise NotFound("This pack has no file to download (not built yet, failed, or expired).")
+            raise NotFound(_("This pack has no file to download (not built yet, failed, or expired)."))
         try:
             handle = job.file.open("rb")
         except FileNotFoundError:
-            raise NotFound("This pack's file is no longer in storage.") from None
+            raise NotFound(_("This pack's file is no longer in storage.")) from None
         return FileResponse(handle, as_attachment=True, filename=job.download_name())

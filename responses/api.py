@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.http import FileResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -206,12 +207,12 @@ def _coding(consultation: Consultation, answers: list[dict] | None, positions: l
     if answers is not None:
         known = set(consultation.questions.values_list("pk", flat=True))
         if unknown := sorted({answer["question"] for answer in answers} - known):
-            errors["answers"] = [f"Question {unknown[0]} is not a question of this consultation."]
+            errors["answers"] = [_("Question %(id)s is not a question of this consultation.") % {"id": unknown[0]}]
         answer_map = {answer["question"]: answer["text"] for answer in answers}
     if positions is not None:
         known = set(consultation.topics.values_list("pk", flat=True))
         if unknown := sorted({position["topic"] for position in positions} - known):
-            errors["positions"] = [f"Topic {unknown[0]} is not a topic of this consultation."]
+            errors["positions"] = [_("Topic %(id)s is not a topic of this consultation.") % {"id": unknown[0]}]
         position_map = {
             position["topic"]: services.PositionInput(
                 position["stance"], position.get("summary", ""), position.get("quote", "")
@@ -246,10 +247,10 @@ class ResponseCreateSerializer(serializers.Serializer):
     def validate(self, attrs: dict) -> dict:
         if attrs["status"] == ResponseStatus.DRAFT and (attrs.get("answers") or attrs.get("positions")):
             raise serializers.ValidationError(
-                {"answers": ["Start the draft first, then code it with a change naming its version."]}
+                {"answers": [_("Start the draft first, then code it with a change naming its version.")]}
             )
         if attrs["status"] == ResponseStatus.RECEIVED and attrs.get("body"):
-            raise serializers.ValidationError({"body": ["A received submission has no body; attach its file."]})
+            raise serializers.ValidationError({"body": [_("A received submission has no body; attach its file.")]})
         attrs["answer_map"], attrs["position_map"] = _coding(
             attrs["consultation"], attrs.get("answers"), attrs.get("positions")
         )
@@ -470,7 +471,9 @@ class ResponseViewSet(
                 )
         except services.DuplicateResponse as exc:
             raise Conflict(
-                "This organisation already sent a response to this consultation; send allow_duplicate to log another.",
+                _(
+                    "This organisation already sent a response to this consultation; send allow_duplicate to log another."
+                ),
                 code="duplicate",
                 current=self._read(exc.existing.pk),
             ) from None
@@ -520,7 +523,7 @@ class ResponseViewSet(
 
     def _update_received(self, response: Response, data: dict, version: int, answers, positions) -> None:
         if "body" in data:
-            raise serializers.ValidationError({"body": ["A received submission has no body; attach its file."]})
+            raise serializers.ValidationError({"body": [_("A received submission has no body; attach its file.")]})
         with transaction.atomic():
             if {"channel", "received_on", "summary"} & set(data):
                 response = services.response_update_details(
@@ -537,13 +540,13 @@ class ResponseViewSet(
                 )
             elif version != Response.objects.get(pk=response.pk).version:
                 raise services.ConcurrentEdit(
-                    "Someone else saved this response while you were editing it. Read it again to see their changes."
+                    _("Someone else saved this response while you were editing it. Read it again to see their changes.")
                 )
 
     def _update_draft(self, response: Response, data: dict, version: int, answers, positions) -> None:
         if {"channel", "received_on"} & set(data):
             raise serializers.ValidationError(
-                {"channel": ["Our drafts get their channel and date when they are submitted."]}
+                {"channel": [_("Our drafts get their channel and date when they are submitted.")]}
             )
         if refusal := rules.refusal_to_edit(self.request.user, response):
             raise services.TransitionError(refusal)
@@ -633,7 +636,7 @@ class ResponseViewSet(
             return ApiResponse(AttachmentSerializer(attachments, many=True).data)
         uploads = request.FILES.getlist("files") or request.FILES.getlist("file")
         if not uploads:
-            raise serializers.ValidationError({"files": ["Send at least one file in a `files` field."]})
+            raise serializers.ValidationError({"files": [_("Send at least one file in a `files` field.")]})
         checked, problems = [], []
         for upload in uploads:
             try:
@@ -682,7 +685,7 @@ class AttachmentViewSet(viewsets.ReadOnlyModelViewSet):
         try:
             stored = attachment.file.open("rb")
         except FileNotFoundError:
-            raise NotFound("The stored file is missing.") from None
+            raise NotFound(_("The stored file is missing.")) from None
         return FileResponse(
             stored, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
         )

@@ -2,6 +2,7 @@
 
 import django_filters
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django_countries.serializers import CountryFieldMixin
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
@@ -61,14 +62,14 @@ class OrganisationSerializer(CountryFieldMixin, serializers.ModelSerializer):
     def validate_slug(self, value: str) -> str:
         exclude = self.instance.pk if self.instance else None
         if Organisation.slug_is_taken(value, exclude_pk=exclude):
-            raise serializers.ValidationError("This slug is taken (or names a page).", code="unique")
+            raise serializers.ValidationError(_("This slug is taken (or names a page)."), code="unique")
         return value
 
     def validate(self, attrs: dict) -> dict:
         parent = attrs.get("parent")
         if parent and self.instance and (parent.pk == self.instance.pk or parent.is_descendant_of(self.instance)):
             raise serializers.ValidationError(
-                {"parent": ["An organisation cannot belong to itself or to one of its subsidiaries."]}, code="loop"
+                {"parent": [_("An organisation cannot belong to itself or to one of its subsidiaries.")]}, code="loop"
             )
         return attrs
 
