@@ -235,6 +235,24 @@ def test_the_deliveries_are_listed_with_their_status_and_a_failed_one_can_be_sen
     assert b"Delivered" in client.get(reverse("webhooks:webhook-list")).content
 
 
+def test_an_admin_sends_a_signed_test_delivery(
+    as_user, admin_user, webhook, receiver, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The test delivery goes to the receiver whatever events the webhook wants, signed with its secret."""
+    queued = []
+    monkeypatch.setattr("webhooks.tasks.deliver.delay", queued.append)
+    client = as_user(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(reverse("webhooks:webhook-ping", args=[webhook.pk]), follow=True)
+    assert b"Test delivery" in page.content
+    (delivery_id,) = queued
+    assert delivery_attempt(delivery_id=delivery_id).outcome == "delivered"
+    (request,) = receiver.requests
+    assert request.headers[signing.EVENT_HEADER] == "ping"
+    assert json.loads(request.body)["data"]["sent_by"] == admin_user.username
+    assert signing.verify(webhook.secret, request.headers[signing.SIGNATURE_HEADER], request.body, now=int(time.time()))
+
+
 def test_an_admin_edits_and_deletes_a_webhook(as_user, admin_user, webhook):
     client = as_user(admin_user)
     client.post(
@@ -260,6 +278,7 @@ PAGES = [
     ("webhooks:webhook-edit", True, False),
     ("webhooks:webhook-delete", True, False),
     ("webhooks:webhook-rotate-secret", True, True),
+    ("webhooks:webhook-ping", True, True),
     ("webhooks:delivery-detail", "delivery", False),
     ("webhooks:delivery-retry", "delivery", True),
 ]

@@ -7,6 +7,7 @@ people understand, from its AppConfig.ready(), as apps register notification kin
 from dataclasses import dataclass
 
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 
 @dataclass(frozen=True)
@@ -33,5 +34,7 @@ def event_choices() -> list[tuple[str, str | Promise]]:
 
 
 def label_for(key: str) -> str:
+    if key == "ping":
+        return str(_("Test delivery"))
     event = _registry.get(key)
     return str(event.label) if event else key

@@ -75,6 +75,29 @@ def webhook_emit(*, event: str, data: dict) -> list[WebhookDelivery]:
     return deliveries
 
 
+PING = "ping"
+
+
+def webhook_ping(*, webhook: Webhook, by) -> WebhookDelivery:
+    """Send the webhook a signed test delivery (event "ping"), whatever events it subscribes to."""
+    with transaction.atomic():
+        delivery = WebhookDelivery(webhook=webhook, event=PING, payload={})
+        delivery.payload = json.loads(
+            json.dumps(
+                {
+                    "id": str(delivery.uuid),
+                    "event": PING,
+                    "occurred_at": timezone.now(),
+                    "data": {"webhook": {"id": webhook.pk, "name": webhook.name}, "sent_by": by.get_username()},
+                },
+                cls=DjangoJSONEncoder,
+            )
+        )
+        delivery.save()
+        _queue(delivery.pk)
+    return delivery
+
+
 def delivery_retry(*, delivery: WebhookDelivery) -> bool:
     """Send a delivery that was given up on again, from a fresh count of attempts. False if it was not failed."""
     with transaction.atomic():

@@ -117,6 +117,16 @@ def webhook_rotate_secret(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(webhook)
 
 
+@require_POST
+@role_required(Role.ADMIN)
+def webhook_ping(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send a signed test delivery, to check the receiver and its secret."""
+    webhook = _get_webhook(pk)
+    delivery = services.webhook_ping(webhook=webhook, by=request.user)
+    messages.success(request, _("A test delivery is on its way; its outcome shows below."))
+    return redirect("webhooks:delivery-detail", pk=delivery.pk)
+
+
 @require_GET
 @role_required(Role.ADMIN)
 def delivery_detail(request: HttpRequest, pk: int) -> HttpResponse:
