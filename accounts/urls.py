@@ -1,6 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
+from accounts import views
+
 app_name = "accounts"
 
 urlpatterns = [
@@ -12,4 +14,7 @@ urlpatterns = [
         name="password-change",
     ),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password-change-done"),
+    path("api-token/", views.api_token, name="api-token"),
+    path("api-token/new/", views.api_token_create, name="api-token-create"),
+    path("api-token/revoke/", views.api_token_revoke, name="api-token-revoke"),
 ]

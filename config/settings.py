@@ -74,9 +74,14 @@ INSTALLED_APPS = [
     "django_filters",
     "django_countries",
     "simple_history",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     # Our apps, from the bottom of the import graph to the top.
     "accounts",
     "notifications",
+    "webhooks",
     "stakeholders",
     "consultations",
     "responses",
@@ -242,6 +247,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILI
 CELERY_BEAT_SCHEDULE: dict = {
     # Response packs: delete the files of packs past their expiry (EXPORT_RETENTION_DAYS), hourly.
     "exports-purge-expired-packs": {"task": "exports.purge_expired_packs", "schedule": 3600.0},
+    # Webhooks: queue again, every 5 minutes, deliveries whose task was lost (the claim prevents double posts).
+    "webhooks-requeue-overdue": {"task": "webhooks.requeue_overdue", "schedule": 300.0, "options": {"expires": 300.0}},
     # Deadline reminders: scan for reminders due every REMINDER_SCAN_MINUTES; a scan queued while no worker ran
     # expires instead of piling up (the next scan sends what is due, and the claim makes extra scans harmless).
     "reminders-scan": {
@@ -259,6 +266,72 @@ EXPORT_BATCH_SIZE = envint("EXPORT_BATCH_SIZE", 200)
 EXPORT_HEARTBEAT_SECONDS = envint("EXPORT_HEARTBEAT_SECONDS", 10)
 # Test-only: a pause after each batch so that a test can kill a worker mid-build. Leave at 0.
 EXPORT_BATCH_DELAY_SECONDS = envint("EXPORT_BATCH_DELAY_MS", 0) / 1000
+
+# Cache: where API throttling counts requests. Per process unless CACHE_URL names a Redis shared by all.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
+# The REST API (/api/v1/): tokens or the browser's session, the roles' permissions, cursor pages,
+# per-user throttling and one shape for every error (config.api_errors).
+API_PAGE_SIZE = envint("API_PAGE_SIZE", 50)
+REST_FRAMEWORK = {
+    # Token first, so an anonymous request is answered 401 with "WWW-Authenticate: Token".
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.api.RolePermissions"],
+    "DEFAULT_PAGINATION_CLASS": "config.api_pagination.CursorPagination",
+    "PAGE_SIZE": API_PAGE_SIZE,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    # Per user. Anonymous callers are refused before any throttle is consulted, so none is set for them.
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"user": os.environ.get("API_THROTTLE_USER", "2000/hour")},
+    "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Consultrack API",
+    "DESCRIPTION": (
+        "Consultations, stakeholder organisations, their responses and coded positions, attachments, "
+        "comments, response packs and reminder history. Authenticate with `Authorization: Token <key>` "
+        "(make a token on your API token page) or, in the browser, with your session. Every error has the "
+        'shape `{"error": {"code": ..., "message": ..., "fields": {...}}}`.'
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["accounts.api.TeamMember"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "ResponseStatusEnum": "responses.models.ResponseStatus",
+        "ExportStatusEnum": "exports.models.ExportStatus",
+        "ReminderStatusEnum": "reminders.models.ReminderStatus",
+    },
+}
+
+# Outgoing webhooks: seconds to wait for a receiver, attempts before giving up, and the first pause
+# between attempts (doubled after each failure: 30 s, 1, 2, 4, 8 min...).
+WEBHOOK_TIMEOUT_SECONDS = envint("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_MAX_ATTEMPTS = envint("WEBHOOK_MAX_ATTEMPTS", 8)
+WEBHOOK_RETRY_BASE_SECONDS = envint("WEBHOOK_RETRY_BASE_SECONDS", 30)
 
 # Security. With DEBUG off the production defaults apply; each can be relaxed by env
 # (for instance SECURE_SSL_REDIRECT=false behind a proxy that already redirects).

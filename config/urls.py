@@ -17,6 +17,8 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("exports/", include("exports.urls")),
     path("reminders/", include("reminders.urls")),
+    path("webhooks/", include("webhooks.urls")),
+    path("api/", include("config.api")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

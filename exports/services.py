@@ -26,6 +26,7 @@ from django.core.files import File
 from django.core.files.storage import Storage
 from django.db import connection, transaction
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,6 +35,7 @@ from consultations.models import Consultation
 from exports.builders.bundle import BuiltPack, build_pack
 from exports.models import ExportFormat, ExportJob, ExportStage, ExportStatus, pack_upload_to
 from exports.pack import BuildStopped, PackError, PackSource
+from webhooks.services import webhook_emit
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,8 @@ MAX_ATTEMPTS = 3
 # A worker is presumed dead after missing this many heartbeats.
 SILENT_BEATS = 3
 TEMP_PREFIX = "consultrack-pack-"
+# The webhook event of a finished pack (registered with its label in ExportsConfig.ready).
+EVENT_PACK_READY = "pack.ready"
 
 
 # Requests from the web ------------------------------------------------------------------------------
@@ -290,6 +294,32 @@ def _store(job: ExportJob, attempt: int, built: BuiltPack) -> None:
     if not done:
         storage.delete(name)
         raise BuildStopped
+    # The job is done and committed (no transaction is open here): webhooks are told now.
+    _emit_pack_ready(job.pk)
+
+
+def _emit_pack_ready(job_id: int) -> None:
+    job = ExportJob.objects.select_related("consultation", "requested_by").get(pk=job_id)
+    webhook_emit(
+        event=EVENT_PACK_READY,
+        data={
+            "export_job": {
+                "id": job.pk,
+                "format": job.format,
+                "status": job.status,
+                "file_size": job.file_size,
+                "checksum": job.checksum,
+                "filters": job.filters,
+                "finished_at": job.finished_at,
+                "expires_at": job.expires_at,
+                "requested_by": job.requested_by.get_username() if job.requested_by else None,
+                "url": settings.SITE_URL + reverse("exports:job-detail", args=[job.pk]),
+                "api_url": f"{settings.SITE_URL}/api/v1/export-jobs/{job.pk}/",
+                "download_api_url": f"{settings.SITE_URL}/api/v1/export-jobs/{job.pk}/download/",
+            },
+            "consultation": {"id": job.consultation_id, "slug": job.consultation.slug, "title": job.consultation.title},
+        },
+    )
 
 
 def export_job_build(*, job_id: int) -> None:

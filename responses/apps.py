@@ -26,3 +26,12 @@ class ResponsesConfig(AppConfig):
         )
         register_kind(services.KIND_SUBMITTED, _("A response I worked on is submitted"))
         register_kind(services.KIND_REOPENED, _("A submitted response I worked on is reopened"))
+
+        # webhooks knows nothing of responses either: the events we emit, for its registration form.
+        from webhooks.events import register_event
+
+        register_event(
+            services.EVENT_RESPONSE_SUBMITTED,
+            _("Response submitted"),
+            _("One of our responses was submitted to the issuer."),
+        )

@@ -72,6 +72,21 @@ class ResponseQuerySet(models.QuerySet):
         """Each campaign once, through its representative; responses outside campaigns as they are."""
         return self.filter(models.Q(campaign__isnull=True) | models.Q(campaign__representative=models.F("pk")))
 
+    def containing_text(self, text: str) -> "ResponseQuerySet":
+        """Responses whose summary, body, organisation name or an attachment's extracted text contains
+        `text` (any case). A plain containment search; PostgreSQL full-text search may replace it."""
+        text = text.strip()
+        if not text:
+            return self
+        # Exists rather than a join, so a response with two matching files appears once.
+        in_attachment = Attachment.objects.filter(response=models.OuterRef("pk"), extracted_text__icontains=text)
+        return self.filter(
+            models.Q(summary__icontains=text)
+            | models.Q(body__icontains=text)
+            | models.Q(organisation__name__icontains=text)
+            | models.Exists(in_attachment)
+        )
+
 
 class Response(models.Model):
     """One organisation's submission to one consultation: received, or drafted by us."""

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
@@ -47,6 +48,7 @@ from responses.models import (
 from responses.uploads import CheckedUpload
 from responses.versions import version_snapshot
 from stakeholders.models import Organisation
+from webhooks.services import webhook_emit
 
 logger = logging.getLogger(__name__)
 
@@ -356,6 +358,9 @@ KIND_MENTION = "mention"
 KIND_DECISION = "decision"
 KIND_SUBMITTED = "submitted"
 KIND_REOPENED = "reopened"
+
+# Webhook events (registered with their labels in ResponsesConfig.ready).
+EVENT_RESPONSE_SUBMITTED = "response.submitted"
 
 
 def review_due_default(*, consultation: Consultation, now: datetime.datetime | None = None) -> datetime.datetime:
@@ -668,7 +673,37 @@ def response_submit(*, response: Response, by, channel: str, submitted_at: datet
             email_template="response_submitted",
             email_context={"channel": submitted.get_channel_display(), "submitted_at": submitted_at},
         )
+        # Recorded with the submission, sent once it has committed.
+        webhook_emit(event=EVENT_RESPONSE_SUBMITTED, data=_webhook_data(submitted, by))
     return submitted
+
+
+def _webhook_data(response: Response, by) -> dict:
+    """What a webhook receiver is told of a submitted response."""
+    return {
+        "response": {
+            "id": response.pk,
+            "status": response.status,
+            "channel": response.channel,
+            "submitted_at": response.submitted_at,
+            "version": response.version,
+            "summary": response.summary,
+            "url": settings.SITE_URL + response.get_absolute_url(),
+            "api_url": f"{settings.SITE_URL}/api/v1/responses/{response.pk}/",
+        },
+        "consultation": {
+            "id": response.consultation_id,
+            "slug": response.consultation.slug,
+            "title": response.consultation.title,
+            "deadline": response.consultation.deadline,
+        },
+        "organisation": {
+            "id": response.organisation_id,
+            "slug": response.organisation.slug,
+            "name": response.organisation.name,
+        },
+        "submitted_by": by.get_username(),
+    }
 
 
 def response_reopen(*, response: Response, by, reason: str) -> Response:

@@ -72,3 +72,11 @@ def _test_settings():
         },
     ):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """API throttling counts requests in the cache; each test starts with none counted."""
+    from django.core.cache import cache
+
+    cache.clear()
