@@ -85,6 +85,7 @@ class ConsultationForm(forms.ModelForm):
             "issuer",
             "url",
             "summary",
+            "language",
             "time_zone",
             "opens_at",
             "deadline",
@@ -126,6 +127,7 @@ class ConsultationForm(forms.ModelForm):
             Row(Column("slug", css_class="col-md-6"), Column("reference", css_class="col-md-6")),
             Row(Column("issuer", css_class="col-md-6"), Column("url", css_class="col-md-6")),
             "summary",
+            Row(Column("language", css_class="col-md-4")),
             Row(
                 Column("time_zone", css_class="col-md-4"),
                 Column("opens_at", css_class="col-md-4"),

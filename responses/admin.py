@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from responses.models import Answer, Attachment, Comment, Position, Response
+from responses.models import Answer, Attachment, Comment, Position, Response, SavedSearch
 
 
 class AnswerInline(admin.StackedInline):
@@ -61,3 +61,11 @@ class CommentAdmin(admin.ModelAdmin):
     list_display = ("author", "response", "anchor_paragraph", "resolved", "created_at")
     list_filter = ("resolved",)
     list_select_related = ("author", "response__organisation", "response__consultation")
+
+
+@admin.register(SavedSearch)
+class SavedSearchAdmin(admin.ModelAdmin):
+    list_display = ("name", "owner", "query", "email_daily", "last_emailed_on")
+    list_filter = ("email_daily",)
+    search_fields = ("name", "query", "owner__username")
+    readonly_fields = ("last_emailed_on", "last_emailed_at", "created_at", "updated_at")

@@ -41,3 +41,11 @@ def _record_failure(attachment_id: int, reason: str) -> None:
         services.attachment_fail_extraction(attachment_id=attachment_id, reason=reason)
     except DatabaseError:
         logger.exception("Could not record the extraction failure of attachment %s", attachment_id)
+
+
+@shared_task(name="responses.email_saved_searches")
+def email_saved_searches() -> str:
+    """Send the daily e-mails of saved searches not sent today (beat runs this hourly; once a day each)."""
+    from responses.saved_searches import saved_searches_email_due
+
+    return saved_searches_email_due().summary()

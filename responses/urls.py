@@ -2,6 +2,7 @@ from django.urls import path
 
 from responses import import_views as import_pages
 from responses import review_views as review
+from responses import search_views as search_pages
 from responses import views
 from responses import work_views as work
 
@@ -64,4 +65,14 @@ urlpatterns += [
         import_pages.ResponseImportCancel.as_view(),
         name="response-import-cancel",
     ),
+]
+
+# Search, and the searches each user saves.
+urlpatterns += [
+    path("search/", search_pages.search, name="search"),
+    path("search/saved/", search_pages.saved_search_list, name="saved-search-list"),
+    path("search/saved/new/", search_pages.saved_search_create, name="saved-search-create"),
+    path("search/saved/<int:pk>/edit/", search_pages.saved_search_edit, name="saved-search-edit"),
+    path("search/saved/<int:pk>/email/", search_pages.saved_search_toggle_email, name="saved-search-email"),
+    path("search/saved/<int:pk>/delete/", search_pages.saved_search_delete, name="saved-search-delete"),
 ]
