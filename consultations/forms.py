@@ -15,7 +15,16 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import Role
-from consultations.models import RESERVED_SLUGS, Consultation, Invitation, Question, Tag, Topic, free_slug
+from consultations.models import (
+    RESERVED_SLUGS,
+    Consultation,
+    Invitation,
+    Language,
+    Question,
+    Tag,
+    Topic,
+    free_slug,
+)
 from stakeholders.models import Organisation
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -119,6 +128,8 @@ class ConsultationForm(forms.ModelForm):
                 if value is not None:
                     self.initial[name] = value.astimezone(self.instance.issuer_zone).replace(tzinfo=None)
 
+        # Forms posted without it (older clients, imports) keep the consultation's language.
+        self.fields["language"].required = False
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
@@ -194,6 +205,9 @@ class ConsultationForm(forms.ModelForm):
                 continue
             cleaned[name] = aware
         return cleaned
+
+    def clean_language(self) -> str:
+        return self.cleaned_data.get("language") or self.instance.language or Language.ENGLISH
 
     def save(self, commit: bool = True) -> Consultation:
         """Save, adding the tags typed under "New tags" (created when they do not exist yet)."""
