@@ -345,3 +345,16 @@ def test_organisations_are_found_by_name_alias_and_notes():
     assert [organisation.rank for organisation in results] == sorted(
         (organisation.rank for organisation in results), reverse=True
     )
+
+
+def test_the_rebuild_command_reindexes_everything(consultation):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    response = ResponseFactory(consultation=consultation, summary="Encryption.")
+    assert found("encryption") == []
+    out = StringIO()
+    call_command("rebuild_search_index", stdout=out)
+    assert found("encryption") == [response]
+    assert "1 responses" in out.getvalue()
