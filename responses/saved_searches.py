@@ -102,7 +102,7 @@ def saved_search_email(*, saved: SavedSearch, now: datetime.datetime | None = No
     since = saved.new_matches_since
     if not _claim(saved, today=today, now=now):
         return TAKEN
-    matches = saved_search_results(saved).filter(created_at__gt=since, created_at__lte=now)
+    matches = saved_search_results(saved).created_after(since).filter(created_at__lte=now)
     found = list(matches[: EMAIL_MATCH_LIMIT + 1])
     if not found:
         return NOTHING_NEW

@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 
 from consultations.models import Language
 from responses import services
@@ -358,3 +359,17 @@ def test_the_rebuild_command_reindexes_everything(consultation):
     call_command("rebuild_search_index", stdout=out)
     assert found("encryption") == [response]
     assert "1 responses" in out.getvalue()
+
+
+def test_the_language_is_chosen_on_the_consultation_form(as_user, policy_user, consultation):
+    """English and French are offered; a form posted without a language keeps the one the consultation has."""
+    from consultations.forms import ConsultationForm
+
+    page = as_user(policy_user).get(reverse("consultations:consultation-create"))
+    assert 'name="language"' in page.content.decode()
+    choices = dict(ConsultationForm().fields["language"].choices)
+    assert {Language.ENGLISH, Language.FRENCH} <= set(choices)
+    consultation.language = Language.FRENCH
+    form = ConsultationForm(instance=consultation)
+    form.cleaned_data = {"language": ""}
+    assert form.clean_language() == Language.FRENCH
