@@ -287,15 +287,10 @@ def search_organisations(queryset: models.QuerySet, text: str) -> models.QuerySe
         aliases = OrganisationAlias.objects.filter(organisation=OuterRef("pk"), name__icontains=term)
         return contains_any(["name", "notes"], term) | Q(Exists(aliases))
 
-    first = parsed.positive_terms()[0].text if parsed.positive_terms() else ""
+    positive = parsed.positive_terms()
+    prominent = Q(name__icontains=positive[0].text) if positive else Q(pk__in=[])
     return (
         queryset.filter(containment_filter(parsed, condition_for))
-        .annotate(
-            rank=Case(
-                When(name__icontains=first, then=Value(1.0)) if first else When(pk__isnull=True, then=Value(1.0)),
-                default=Value(0.0),
-                output_field=models.FloatField(),
-            )
-        )
+        .annotate(rank=Case(When(prominent, then=Value(1.0)), default=Value(0.0), output_field=models.FloatField()))
         .order_by("-rank", "name", "pk")
     )

@@ -285,3 +285,16 @@ def test_the_search_falls_back_to_containment_without_postgresql(monkeypatch, po
     results = list(search_responses(Response.objects.all(), "encrypt*"))
     assert results == [in_summary, in_body]
     assert list(search_responses(Response.objects.all(), "encryption -letter")) == [in_summary]
+
+
+def test_organisations_fall_back_to_containment_without_postgresql(monkeypatch):
+    from stakeholders.models import Organisation
+    from stakeholders.search import search_organisations
+    from tests.factories import OrganisationAliasFactory
+
+    monkeypatch.setattr("stakeholders.search.uses_postgres", lambda: False)
+    by_name = OrganisationFactory(name="Child Exploitation and Online Protection Centre", notes="")
+    by_alias = OrganisationFactory(name="Somebody", notes="")
+    OrganisationAliasFactory(organisation=by_alias, name="Exploitation watch")
+    OrganisationFactory(name="Nobody", notes="")
+    assert list(search_organisations(Organisation.objects.all(), "exploit*")) == [by_name, by_alias]
