@@ -190,6 +190,10 @@ STORAGES = {
 REMINDER_OFFSETS = [int(day) for day in envlist("REMINDER_OFFSETS", ["14", "7", "3", "1", "0"])]
 # How often Celery beat scans for reminders that have fallen due, in minutes.
 REMINDER_SCAN_MINUTES = envint("REMINDER_SCAN_MINUTES", 15)
+# Saved searches e-mail their new matches once a day, from this hour on (0-23, in TIME_ZONE).
+SAVED_SEARCH_EMAIL_HOUR = envint("SAVED_SEARCH_EMAIL_HOUR", 7)
+if not 0 <= SAVED_SEARCH_EMAIL_HOUR <= 23:
+    raise ImproperlyConfigured("SAVED_SEARCH_EMAIL_HOUR must be an hour between 0 and 23.")
 if REMINDER_SCAN_MINUTES < 1:
     raise ImproperlyConfigured(f"REMINDER_SCAN_MINUTES must be 1 or more, not {REMINDER_SCAN_MINUTES}.")
 
@@ -255,6 +259,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "reminders.scan",
         "schedule": REMINDER_SCAN_MINUTES * 60.0,
         "options": {"expires": REMINDER_SCAN_MINUTES * 60.0},
+    },
+    # Saved searches: each opted-in search e-mails its new matches once a day. Hourly, so that a day missed
+    # while beat or the mail server was down is caught up; the per-day marker keeps it to one e-mail a day.
+    "responses-email-saved-searches": {
+        "task": "responses.email_saved_searches",
+        "schedule": 3600.0,
+        "options": {"expires": 3600.0},
     },
 }
 

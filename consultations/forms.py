@@ -15,7 +15,16 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.roles import Role
-from consultations.models import RESERVED_SLUGS, Consultation, Invitation, Question, Tag, Topic, free_slug
+from consultations.models import (
+    RESERVED_SLUGS,
+    Consultation,
+    Invitation,
+    Language,
+    Question,
+    Tag,
+    Topic,
+    free_slug,
+)
 from stakeholders.models import Organisation
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -85,6 +94,7 @@ class ConsultationForm(forms.ModelForm):
             "issuer",
             "url",
             "summary",
+            "language",
             "time_zone",
             "opens_at",
             "deadline",
@@ -118,6 +128,8 @@ class ConsultationForm(forms.ModelForm):
                 if value is not None:
                     self.initial[name] = value.astimezone(self.instance.issuer_zone).replace(tzinfo=None)
 
+        # Forms posted without it (older clients, imports) keep the consultation's language.
+        self.fields["language"].required = False
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
@@ -126,6 +138,7 @@ class ConsultationForm(forms.ModelForm):
             Row(Column("slug", css_class="col-md-6"), Column("reference", css_class="col-md-6")),
             Row(Column("issuer", css_class="col-md-6"), Column("url", css_class="col-md-6")),
             "summary",
+            Row(Column("language", css_class="col-md-4")),
             Row(
                 Column("time_zone", css_class="col-md-4"),
                 Column("opens_at", css_class="col-md-4"),
@@ -192,6 +205,9 @@ class ConsultationForm(forms.ModelForm):
                 continue
             cleaned[name] = aware
         return cleaned
+
+    def clean_language(self) -> str:
+        return self.cleaned_data.get("language") or self.instance.language or Language.ENGLISH
 
     def save(self, commit: bool = True) -> Consultation:
         """Save, adding the tags typed under "New tags" (created when they do not exist yet)."""

@@ -104,6 +104,18 @@ class Tag(models.Model):
         return self.name
 
 
+class Language(models.TextChoices):
+    """The language a consultation is held in: responses to it are indexed and searched in that language."""
+
+    ENGLISH = "en", _("English")
+    FRENCH = "fr", _("French")
+
+
+# PostgreSQL's text-search configuration for each language: stemming and stop words.
+SEARCH_CONFIGS: dict[str, str] = {Language.ENGLISH: "english", Language.FRENCH: "french"}
+DEFAULT_SEARCH_CONFIG = "english"
+
+
 class ConsultationStatus(models.TextChoices):
     UPCOMING = "upcoming", _("Upcoming")
     OPEN = "open", _("Open")
@@ -174,6 +186,13 @@ class Consultation(models.Model):
         default="UTC",
         help_text=_("The zone in which the issuer states the deadline."),
     )
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=Language.choices,
+        default=Language.ENGLISH,
+        help_text=_("The language of the consultation and its responses: search matches word forms in it."),
+    )
     published = models.BooleanField(
         _("published"), default=False, help_text=_("Show a public page for this consultation.")
     )
@@ -238,6 +257,11 @@ class Consultation(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("consultations:consultation-detail", args=[self.slug])
+
+    @property
+    def search_config(self) -> str:
+        """The PostgreSQL text-search configuration of this consultation's language."""
+        return SEARCH_CONFIGS.get(self.language, DEFAULT_SEARCH_CONFIG)
 
     @classmethod
     def unique_slug_for(cls, title: str, *, exclude_pk: int | None = None) -> str:

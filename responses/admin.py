@@ -1,7 +1,16 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from responses.models import Answer, Attachment, Campaign, CampaignDetection, Comment, Position, Response
+from responses.models import (
+    Answer,
+    Attachment,
+    Campaign,
+    CampaignDetection,
+    Comment,
+    Position,
+    Response,
+    SavedSearch,
+)
 
 
 class AnswerInline(admin.StackedInline):
@@ -77,3 +86,11 @@ class CampaignAdmin(admin.ModelAdmin):
 class CampaignDetectionAdmin(admin.ModelAdmin):
     list_display = ("consultation", "similarity_threshold", "computed_at", "dirty_since", "queued_at")
     autocomplete_fields = ("consultation",)
+
+
+@admin.register(SavedSearch)
+class SavedSearchAdmin(admin.ModelAdmin):
+    list_display = ("name", "owner", "query", "email_daily", "last_emailed_on")
+    list_filter = ("email_daily",)
+    search_fields = ("name", "query", "owner__username")
+    readonly_fields = ("last_emailed_on", "last_emailed_at", "created_at", "updated_at")

@@ -311,8 +311,8 @@ class ResponseApiFilter(django_filters.FilterSet):
         ]
 
     def filter_search(self, queryset, name: str, value: str):
-        # The one place ?search= is answered: swap in full-text search (responses.search) here.
-        return queryset.containing_text(value)
+        # The same full-text search as the search page; the list keeps its own (cursor) order.
+        return queryset.search(value)
 
 
 class AttachmentApiFilter(django_filters.FilterSet):

@@ -9,7 +9,7 @@ class ResponsesConfig(AppConfig):
     def ready(self) -> None:
         # notifications knows nothing of responses: tell it which kinds we send, for its settings page.
         from notifications.kinds import register_kind
-        from responses import services
+        from responses import services, signals  # noqa: F401 -- signals connects the search-vector receivers
 
         register_kind(
             services.KIND_REVIEW_REQUESTED,

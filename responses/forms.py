@@ -16,7 +16,16 @@ from django_countries import countries
 
 from accounts.roles import Role
 from consultations.models import Consultation, Tag, Topic
-from responses.models import Channel, EventKind, Position, Response, ResponseEvent, ResponseStatus, Stance
+from responses.models import (
+    Channel,
+    EventKind,
+    Position,
+    Response,
+    ResponseEvent,
+    ResponseStatus,
+    SavedSearch,
+    Stance,
+)
 from responses.services import (
     NewOrganisation,
     PositionInput,
@@ -673,3 +682,116 @@ class CampaignThresholdForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["similarity_threshold"]
         field.help_text = field.help_text % {"default": settings.CAMPAIGN_SIMILARITY_THRESHOLD}
+
+
+# --- Search and saved searches ---------------------------------------------------------------
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class SearchFilter(django_filters.FilterSet):
+    """The filters of the search page; a topic and a stance together mean a position on that topic with that stance."""
+
+    consultation = django_filters.ModelChoiceFilter(
+        label=_("Consultation"), queryset=Consultation.objects.order_by("-deadline"), empty_label=_("All")
+    )
+    kind = django_filters.ChoiceFilter(
+        label=_("Kind of organisation"),
+        field_name="organisation__kind",
+        choices=OrganisationKind.choices,
+        empty_label=_("All kinds"),
+    )
+    country = django_filters.ChoiceFilter(
+        label=_("Country"), field_name="organisation__country", choices=[], empty_label=_("All countries")
+    )
+    topic = django_filters.ModelChoiceFilter(
+        label=_("Topic"),
+        queryset=Topic.objects.select_related("consultation").order_by("consultation__title", "order", "pk"),
+        empty_label=_("All topics"),
+        method="filter_position",
+    )
+    stance = django_filters.ChoiceFilter(
+        label=_("Stance"), choices=Stance.choices, empty_label=_("Any stance"), method="filter_position"
+    )
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=ResponseStatus.choices, empty_label=_("All"))
+    received_after = django_filters.DateFilter(
+        label=_("Received from"), field_name="received_on", lookup_expr="gte", widget=DateInput
+    )
+    received_before = django_filters.DateFilter(
+        label=_("Received until"), field_name="received_on", lookup_expr="lte", widget=DateInput
+    )
+    submitted_after = django_filters.DateFilter(
+        label=_("Submitted from"), field_name="submitted_at", lookup_expr="date__gte", widget=DateInput
+    )
+    submitted_before = django_filters.DateFilter(
+        label=_("Submitted until"), field_name="submitted_at", lookup_expr="date__lte", widget=DateInput
+    )
+
+    class Meta:
+        model = Response
+        fields: list[str] = []
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters["country"].extra["choices"] = list(countries)
+        self.filters["topic"].field.label_from_instance = lambda topic: f"{topic.consultation.title} — {topic.name}"
+
+    def filter_position(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        # Applied once, in filter_queryset, so that topic and stance name the same position.
+        return queryset
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        topic, stance = self.form.cleaned_data.get("topic"), self.form.cleaned_data.get("stance")
+        if topic or stance:
+            positions = Position.objects.filter(response=OuterRef("pk"))
+            if topic:
+                positions = positions.filter(topic=topic)
+            if stance:
+                positions = positions.filter(stance=stance)
+            queryset = queryset.filter(Exists(positions))
+        return queryset
+
+    def active_values(self) -> dict[str, list[str]]:
+        """The filters set, as the query string gives them: what a saved search keeps."""
+        if not self.is_bound:
+            return {}
+        return {
+            name: [value for value in self.data.getlist(name) if value]
+            for name in self.filters
+            if any(self.data.getlist(name))
+        }
+
+    def organisation_conditions(self) -> dict[str, str]:
+        """The filters that also narrow the organisations found (kind and country)."""
+        data = self.form.cleaned_data if self.is_valid() else {}
+        return {field: data[name] for name, field in (("kind", "kind"), ("country", "country")) if data.get(name)}
+
+
+class SavedSearchForm(forms.ModelForm):
+    """Name a search (and ask for its daily e-mail); the search and filters come from the page."""
+
+    class Meta:
+        model = SavedSearch
+        fields = ["name", "email_daily"]
+
+    def __init__(self, *args, owner, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.owner = owner
+
+    def save(self, commit: bool = True) -> SavedSearch:
+        if "email_daily" in self.changed_data and self.instance.email_daily and self.instance.pk:
+            # Turned on now: new matches count from now, not from when the search was saved.
+            self.instance.last_emailed_at = timezone.now()
+        return super().save(commit)
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise ValidationError(_("Give the search a name."), code="required")
+        taken = SavedSearch.objects.owned_by(self.instance.owner).filter(name__iexact=name)
+        if taken.exclude(pk=self.instance.pk).exists():
+            raise ValidationError(_("You already have a saved search with that name."), code="duplicate")
+        return name

@@ -21,9 +21,11 @@ from simple_history.utils import bulk_create_with_history
 from consultations.models import Consultation
 from responses.campaigns import campaigns_schedule_recompute
 from responses.models import Answer, Channel, Position, Response, ResponseStatus, Stance
+from responses.search import schedule_response_refresh
 from stakeholders.importers import BATCH_SIZE, OrganisationDirectory, SlugAllocator, display_kind, parse_kind
 from stakeholders.importing import Cell, Field, Importer, RowResult, parse_choice, parse_date, parse_text
 from stakeholders.models import Organisation, OrganisationKind
+from stakeholders.search import schedule_organisation_refresh
 
 parse_channel = parse_choice(
     Channel,
@@ -267,6 +269,9 @@ class SubmissionImporter(Importer):
         bulk_create_with_history(positions, Position, batch_size=BATCH_SIZE)
         # One recomputation of the consultation's campaigns for the whole file, once it is committed.
         campaigns_schedule_recompute(consultation_id=self.consultation.pk)
+        # Bulk writes send no signals: index what was imported (and the new organisations) after commit.
+        schedule_response_refresh(response.pk for response in responses)
+        schedule_organisation_refresh(organisation.pk for organisation in new_organisations)
         details = [
             ngettext("%(count)d new organisation", "%(count)d new organisations", len(new_organisations))
             % {"count": len(new_organisations)},

@@ -2,6 +2,8 @@ import datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
@@ -72,20 +74,21 @@ class ResponseQuerySet(models.QuerySet):
         """Each campaign once, through its representative; responses outside campaigns as they are."""
         return self.filter(models.Q(campaign__isnull=True) | models.Q(campaign__representative=models.F("pk")))
 
-    def containing_text(self, text: str) -> "ResponseQuerySet":
-        """Responses whose summary, body, organisation name or an attachment's extracted text contains
-        `text` (any case). A plain containment search; PostgreSQL full-text search may replace it."""
-        text = text.strip()
-        if not text:
-            return self
-        # Exists rather than a join, so a response with two matching files appears once.
-        in_attachment = Attachment.objects.filter(response=models.OuterRef("pk"), extracted_text__icontains=text)
-        return self.filter(
-            models.Q(summary__icontains=text)
-            | models.Q(body__icontains=text)
-            | models.Q(organisation__name__icontains=text)
-            | models.Exists(in_attachment)
-        )
+    def search(self, text: str) -> "ResponseQuerySet":
+        """Full-text search, best match first, annotated with `rank` (see responses.search)."""
+        from responses.search import search_responses
+
+        return search_responses(self, text)
+
+    def created_after(self, moment: datetime.datetime) -> "ResponseQuerySet":
+        return self.filter(created_at__gt=moment)
+
+
+class ResponseManager(models.Manager.from_queryset(ResponseQuerySet)):
+    def get_queryset(self) -> ResponseQuerySet:
+        # The search vector is only read by the database; leaving it unloaded also keeps save() from
+        # writing back a stale copy (a save of a partly loaded row writes the loaded fields only).
+        return super().get_queryset().defer("search_vector")
 
 
 class Response(models.Model):
@@ -136,14 +139,21 @@ class Response(models.Model):
         help_text=_("Staff split this response out of a campaign: it is not grouped automatically again."),
     )
 
-    history = HistoricalRecords(excluded_fields=["campaign", "kept_out_of_campaigns"])
-    objects = ResponseQuerySet.as_manager()
+    # Weighted text of the response and what hangs from it, in its consultation's language;
+    # kept current by responses.search after every change.
+    search_vector = SearchVectorField(_("search vector"), null=True, editable=False)
+
+    history = HistoricalRecords(excluded_fields=["campaign", "kept_out_of_campaigns", "search_vector"])
+    objects = ResponseManager()
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("response")
         verbose_name_plural = _("responses")
-        indexes = [models.Index(fields=["consultation", "status"])]
+        indexes = [
+            models.Index(fields=["consultation", "status"]),
+            GinIndex(fields=["search_vector"], name="response_search_gin"),
+        ]
         permissions = [
             ("review_response", _("Can comment on, approve or request changes to responses")),
             ("reopen_response", _("Can reopen a submitted response")),
@@ -678,3 +688,84 @@ class CampaignDetection(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.dirty_since is not None or self.queued_at is not None
+
+
+class SavedSearchQuerySet(models.QuerySet):
+    def owned_by(self, user) -> "SavedSearchQuerySet":
+        return self.filter(owner=user)
+
+    def emailed_daily(self) -> "SavedSearchQuerySet":
+        """Searches whose owner asked for the daily e-mail and can still read responses."""
+        return self.filter(email_daily=True, owner__is_active=True).exclude(owner__email="")
+
+    def not_emailed_on(self, day: datetime.date) -> "SavedSearchQuerySet":
+        return self.filter(models.Q(last_emailed_on__isnull=True) | models.Q(last_emailed_on__lt=day))
+
+
+class SavedSearch(models.Model):
+    """A search a user keeps to run again, with an optional daily e-mail of new matches."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="saved_searches"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    query = models.CharField(_("search"), max_length=500, blank=True)
+    # The filters of the search page, as its query string gives them: {"status": ["received"], ...}.
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    email_daily = models.BooleanField(
+        _("daily e-mail of new matches"),
+        default=False,
+        help_text=_("Once a day, an e-mail listing responses logged since the last one that match this search."),
+    )
+    # The exactly-once marker of the daily e-mail: the day it last went out, and the moment up to
+    # which responses were included (the next e-mail lists those created after it).
+    last_emailed_on = models.DateField(_("last e-mailed on"), null=True, blank=True)
+    last_emailed_at = models.DateTimeField(_("new matches counted from"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = SavedSearchQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = _("saved search")
+        verbose_name_plural = _("saved searches")
+        constraints = [
+            models.UniqueConstraint(
+                models.functions.Lower("name"),
+                "owner",
+                name="saved_search_unique_name_per_owner",
+                violation_error_message=_("You already have a saved search with that name."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return f"{reverse('responses:search')}?{self.querystring()}"
+
+    def querystring(self) -> str:
+        """The search page's address parameters that run this search again."""
+        from django.http import QueryDict
+
+        params = QueryDict(mutable=True)
+        if self.query:
+            params["q"] = self.query
+        for key, values in sorted(self.filters.items()):
+            params.setlist(key, [str(value) for value in (values if isinstance(values, list) else [values])])
+        return params.urlencode()
+
+    def set_email_daily(self, on: bool) -> None:
+        """Turn the daily e-mail on or off; turned on, it counts new matches from now, not from the search's saving."""
+        self.email_daily = on
+        fields = ["email_daily", "updated_at"]
+        if on:
+            self.last_emailed_at = timezone.now()
+            fields.append("last_emailed_at")
+        self.save(update_fields=fields)
+
+    @property
+    def new_matches_since(self) -> datetime.datetime:
+        """Responses created after this moment are new to the next e-mail."""
+        return self.last_emailed_at or self.created_at

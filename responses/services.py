@@ -45,6 +45,7 @@ from responses.models import (
     ReviewRequest,
     Stance,
 )
+from responses.search import schedule_response_refresh
 from responses.uploads import CheckedUpload
 from responses.versions import version_snapshot
 from stakeholders.models import Organisation
@@ -220,6 +221,8 @@ def attachment_retry_extraction(*, attachment: Attachment) -> bool:
         )
         if updated:
             _queue_extraction(attachment.pk)
+            # The text it had is gone from the attachment until extracted again: and from search.
+            schedule_response_refresh([attachment.response_id])
     return bool(updated)
 
 
@@ -244,15 +247,18 @@ def attachment_extract_text(*, attachment_id: int) -> ExtractionStatus | None:
 
 
 def attachment_record_extraction(*, attachment_id: int, result: ExtractionResult) -> bool:
-    """Store an extraction result on a pending attachment; False when it was no longer pending."""
-    return bool(
-        Attachment.objects.filter(pk=attachment_id, extraction_status=ExtractionStatus.PENDING).update(
-            extraction_status=result.status,
-            extracted_text=result.text,
-            extraction_error=result.error,
-            extracted_at=timezone.now(),
-        )
+    """Store an extraction result on a pending attachment; False when it was no longer pending.
+
+    The response's search vector then takes in the extracted text (after commit)."""
+    recorded = Attachment.objects.filter(pk=attachment_id, extraction_status=ExtractionStatus.PENDING).update(
+        extraction_status=result.status,
+        extracted_text=result.text,
+        extraction_error=result.error,
+        extracted_at=timezone.now(),
     )
+    if recorded:
+        schedule_response_refresh(Attachment.objects.filter(pk=attachment_id).values_list("response_id", flat=True))
+    return bool(recorded)
 
 
 def attachment_fail_extraction(*, attachment_id: int, reason: str) -> bool:
@@ -469,6 +475,8 @@ def draft_save(
         else:
             _event(saved, by, event_kind, note=note)
         _record_history(saved, by, reason=note or _("Saved"))
+        # The body and summary changed by UPDATE, which sends no signal.
+        schedule_response_refresh([saved.pk])
     return saved
 
 

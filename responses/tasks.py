@@ -57,3 +57,11 @@ def recompute_campaigns(self, consultation_id: int) -> dict | None:
             raise
         raise self.retry(exc=exc, countdown=10 * 2**self.request.retries) from exc
     return vars(result) if result else None
+
+
+@shared_task(name="responses.email_saved_searches")
+def email_saved_searches() -> str:
+    """Send the daily e-mails of saved searches not sent today (beat runs this hourly; once a day each)."""
+    from responses.saved_searches import saved_searches_email_due
+
+    return saved_searches_email_due().summary()

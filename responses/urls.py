@@ -4,6 +4,7 @@ from responses import campaign_views as campaigns
 from responses import import_views as import_pages
 from responses import position_views, views
 from responses import review_views as review
+from responses import search_views as search_pages
 from responses import work_views as work
 
 app_name = "responses"
@@ -79,4 +80,14 @@ urlpatterns += [
     path("campaign/<int:pk>/split/", campaigns.campaign_split, name="campaign-split"),
     path("campaign/<int:pk>/representative/", campaigns.campaign_representative, name="campaign-representative"),
     path("<int:pk>/campaigns/allow/", campaigns.response_allow_campaigns, name="response-allow-campaigns"),
+]
+
+# Search, and the searches each user saves.
+urlpatterns += [
+    path("search/", search_pages.search, name="search"),
+    path("search/saved/", search_pages.saved_search_list, name="saved-search-list"),
+    path("search/saved/new/", search_pages.saved_search_create, name="saved-search-create"),
+    path("search/saved/<int:pk>/edit/", search_pages.saved_search_edit, name="saved-search-edit"),
+    path("search/saved/<int:pk>/email/", search_pages.saved_search_toggle_email, name="saved-search-email"),
+    path("search/saved/<int:pk>/delete/", search_pages.saved_search_delete, name="saved-search-delete"),
 ]

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from stakeholders.models import RESERVED_SLUGS, Contact, Organisation, OrganisationAlias, OrganisationMerge
+from stakeholders.search import schedule_organisation_refresh
 from stakeholders.services import organisation_merge_check
 
 ALIAS_MAX_LENGTH = OrganisationAlias._meta.get_field("name").max_length
@@ -129,6 +130,8 @@ class OrganisationForm(forms.ModelForm):
         OrganisationAlias.objects.bulk_create(
             OrganisationAlias(organisation=organisation, name=name) for name in wanted.values()
         )
+        # bulk_create sends no signal: the new aliases must reach the search vector too.
+        schedule_organisation_refresh([organisation.pk])
 
 
 class ContactForm(forms.ModelForm):

@@ -38,6 +38,7 @@ from stakeholders.models import (
     OrganisationKind,
     OrganisationMerge,
 )
+from stakeholders.search import schedule_organisation_refresh
 
 # Names people write that are not ISO's English short names.
 COUNTRY_SYNONYMS = {
@@ -500,6 +501,8 @@ class OrganisationImporter(Importer):
             {key: plan for key, plan in plans.items() if key[0] == "id"}, organisations
         )
         contacts_added, contacts_updated = self.save_contacts(rows, organisations)
+        # Bulk writes send no signals: index the organisations created or updated here.
+        schedule_organisation_refresh(organisation.pk for organisation in organisations.values())
 
         created = len(plans) - updated - unchanged
         counts = [

@@ -1,4 +1,6 @@
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -40,6 +42,19 @@ class OrganisationQuerySet(models.QuerySet):
     def with_response_count(self) -> "OrganisationQuerySet":
         return self.annotate(response_count=models.Count("responses", distinct=True))
 
+    def search(self, text: str) -> "OrganisationQuerySet":
+        """Full-text search of name, aliases and notes, best match first (see stakeholders.search)."""
+        from stakeholders.search import search_organisations
+
+        return search_organisations(self, text)
+
+
+class OrganisationManager(models.Manager.from_queryset(OrganisationQuerySet)):
+    def get_queryset(self) -> OrganisationQuerySet:
+        # The search vector is only read by the database; leaving it unloaded also keeps save() from
+        # writing back a stale copy (a save of a partly loaded row writes the loaded fields only).
+        return super().get_queryset().defer("search_vector")
+
 
 class Organisation(models.Model):
     """A stakeholder that issues or answers consultations."""
@@ -63,15 +78,20 @@ class Organisation(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Name (A), aliases (B) and notes (D), kept current by stakeholders.search after every change.
+    search_vector = SearchVectorField(_("search vector"), null=True, editable=False)
 
-    history = HistoricalRecords()
-    objects = OrganisationQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["search_vector"])
+    objects = OrganisationManager()
 
     class Meta:
         ordering = ["name"]
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
-        indexes = [models.Index(fields=["kind", "country"])]
+        indexes = [
+            models.Index(fields=["kind", "country"]),
+            GinIndex(fields=["search_vector"], name="organisation_search_gin"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(parent=models.F("pk")),

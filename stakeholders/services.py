@@ -14,6 +14,7 @@ from simple_history.models import HistoricalChanges
 
 from accounts.models import User
 from stakeholders.models import Organisation, OrganisationAlias, OrganisationMerge, relation_label
+from stakeholders.search import schedule_organisation_refresh
 
 # Fields of the survivor that a merge fills from the duplicate when the survivor leaves them blank,
 # so nothing typed about the duplicate is lost when it is deleted.
@@ -195,6 +196,8 @@ def organisation_merge(*, keep: Organisation, remove: Organisation, merged_by: U
             dropped={key: count for key, count in dropped.items() if count},
         )
         remove.delete()
+        # The survivor answers to new names, and its moved rows (responses) index its name now.
+        schedule_organisation_refresh([keep.pk])
     return record
 
 

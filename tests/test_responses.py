@@ -199,8 +199,9 @@ def test_logging_a_submission_from_a_known_organisation(
         "Backs coordination.",
     )
     assert logged.attachments.get().original_name == "letter.pdf"
-    # The extraction of the file and a recomputation of the consultation's campaigns, after the commit.
-    assert len(callbacks) == 2
+    # The extraction of the file and a recomputation of the consultation's campaigns, after the commit
+    # (besides the batched refresh of search vectors).
+    assert len([callback for callback in callbacks if not hasattr(callback, "batch_key")]) == 2
 
 
 def test_logging_a_submission_from_a_new_organisation(as_user, policy_user, consultation, interpol):

@@ -1,0 +1,48 @@
+import django.contrib.postgres.indexes
+import django.contrib.postgres.search
+from django.db import migrations
+
+
+class AddIndexOnPostgres(migrations.AddIndex):
+    """A GIN index exists on PostgreSQL only; SQLite (make run) keeps the field and searches without it."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
+def backfill(apps, schema_editor) -> None:
+    """Index the responses that exist (the same UPDATE the app runs after each change)."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    from responses.search import refresh_response_vectors
+
+    refresh_response_vectors()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        # The vector is built in the consultation's language and includes the organisation's name.
+        ("consultations", "0004_consultation_language"),
+        ("responses", "0004_campaigns"),
+        ("stakeholders", "0003_organisation_search_vector"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="response",
+            name="search_vector",
+            field=django.contrib.postgres.search.SearchVectorField(
+                editable=False, null=True, verbose_name="search vector"
+            ),
+        ),
+        AddIndexOnPostgres(
+            model_name="response",
+            index=django.contrib.postgres.indexes.GinIndex(fields=["search_vector"], name="response_search_gin"),
+        ),
+        migrations.RunPython(backfill, migrations.RunPython.noop, elidable=True),
+    ]
