@@ -203,10 +203,11 @@ def test_an_uploaded_pdf_is_extracted_and_then_found_by_search(
 ):
     """Given a letter, when its PDF is uploaded through the API, the extraction task runs and
     ?search= finds the response by a phrase that only the PDF holds."""
-    response = ResponseFactory(consultation=consultation, summary="A letter")
-    ResponseFactory(consultation=consultation, summary="Another letter")
     data = make_pdf("We oppose prescriptive reporting mandates.")
+    # Inside the capture, so that the search vectors' refresh after commit runs for these rows too.
     with django_capture_on_commit_callbacks(execute=True):
+        response = ResponseFactory(consultation=consultation, summary="A letter")
+        ResponseFactory(consultation=consultation, summary="Another letter")
         answer = policy.post(
             f"/api/v1/responses/{response.pk}/attachments/",
             {"files": [SimpleUploadedFile("letter.bin", data)]},
