@@ -241,6 +241,23 @@ EXPORT_HEARTBEAT_SECONDS = envint("EXPORT_HEARTBEAT_SECONDS", 10)
 # Test-only: a pause after each batch so that a test can kill a worker mid-build. Leave at 0.
 EXPORT_BATCH_DELAY_SECONDS = envint("EXPORT_BATCH_DELAY_MS", 0) / 1000
 
+# Cache: Redis when CACHE_URL names it (shared by every web process and worker), else each process's memory.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+if CACHE_URL:
+    if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured("CACHE_URL must be a Redis URL (redis://host:6379/1), or be left unset.")
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "consultrack",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "consultrack"}}
+# How long the stance matrix's aggregates may stay cached; every change that alters them renews them anyway.
+MATRIX_CACHE_SECONDS = envint("MATRIX_CACHE_SECONDS", 3600)
+
 # Security. With DEBUG off the production defaults apply; each can be relaxed by env
 # (for instance SECURE_SSL_REDIRECT=false behind a proxy that already redirects).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_TLS_PROXY", False) else None

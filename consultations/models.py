@@ -118,8 +118,14 @@ class ConsultationQuerySet(models.QuerySet):
         return self.filter(published=True)
 
     def with_response_count(self) -> "ConsultationQuerySet":
-        """Annotate `response_count`; distinct, because filters on owners or tags add joins."""
-        return self.annotate(response_count=models.Count("responses", distinct=True))
+        """Annotate `response_count`, counted per consultation shown (a subquery) rather than by grouping
+        every response of every consultation in the list before a page is cut from it."""
+        counted = (
+            Consultation.objects.filter(pk=models.OuterRef("pk"))
+            .annotate(number=models.Count("responses"))
+            .values("number")
+        )
+        return self.annotate(response_count=models.Subquery(counted, output_field=models.IntegerField()))
 
 
 class Consultation(models.Model):

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from simple_history.utils import bulk_create_with_history
 
 from consultations.models import Consultation
+from responses import matrix
 from responses.models import Answer, Channel, Position, Response, ResponseStatus, Stance
 from stakeholders.importers import BATCH_SIZE, OrganisationDirectory, SlugAllocator, display_kind, parse_kind
 from stakeholders.importing import Cell, Field, Importer, RowResult, parse_choice, parse_date, parse_text
@@ -264,6 +265,7 @@ class SubmissionImporter(Importer):
                     positions.append(Position(response=response, topic=topic, stance=stance))
         bulk_create_with_history(answers, Answer, batch_size=BATCH_SIZE)
         bulk_create_with_history(positions, Position, batch_size=BATCH_SIZE)
+        matrix.forget(self.consultation.pk)  # bulk inserts send no signal
         details = [
             ngettext("%(count)d new organisation", "%(count)d new organisations", len(new_organisations))
             % {"count": len(new_organisations)},

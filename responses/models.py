@@ -109,7 +109,17 @@ class Response(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("response")
         verbose_name_plural = _("responses")
-        indexes = [models.Index(fields=["consultation", "status"])]
+        indexes = [
+            models.Index(fields=["consultation", "status"]),
+            # The response list's order (newest first, undated last) and the home page's (undated first).
+            models.Index(
+                models.F("received_on").desc(nulls_last=True),
+                models.F("created_at").desc(),
+                models.F("id").desc(),
+                name="response_newest_first",
+            ),
+            models.Index(fields=["received_on", "created_at"], name="response_received_created"),
+        ]
         permissions = [
             ("review_response", _("Can comment on, approve or request changes to responses")),
             ("reopen_response", _("Can reopen a submitted response")),

@@ -58,6 +58,14 @@ def as_user(client):
     return login
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (the stance matrix keeps its aggregates there)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _test_settings():
     """Serve static files by name (the hashed manifest exists only after collectstatic), and hash
