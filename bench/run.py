@@ -27,6 +27,7 @@ import datetime
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -678,6 +679,8 @@ def main() -> None:
         results.append(result)
 
     cache.clear()
+    # Stopped (Ctrl-C, kill), the harness stops its gunicorn too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))
     server = start_gunicorn(env, args.port, args.workers)
     try:
         for result in results:

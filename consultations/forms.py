@@ -407,5 +407,7 @@ class InvitationForm(forms.ModelForm):
         field.queryset = Organisation.objects.order_by("name")
         # Offer only organisations not invited yet. Any organisation still validates, so a page left
         # open while someone else invited the same one gets the clear "already invited" message.
-        not_invited = Organisation.objects.exclude(invitations__consultation=consultation).order_by("name")
-        field.widget.choices = [("", field.empty_label), *not_invited.values_list("pk", "name")]
+        # Sorted here: PostgreSQL's collation sorts tens of thousands of names several times slower.
+        not_invited = Organisation.objects.exclude(invitations__consultation=consultation).order_by()
+        by_name = sorted(not_invited.values_list("pk", "name"), key=lambda row: (row[1].casefold(), row[0]))
+        field.widget.choices = [("", field.empty_label), *by_name]

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -120,12 +121,16 @@ class ConsultationQuerySet(models.QuerySet):
     def with_response_count(self) -> "ConsultationQuerySet":
         """Annotate `response_count`, counted per consultation shown (a subquery) rather than by grouping
         every response of every consultation in the list before a page is cut from it."""
+        # The response model through the reverse relation: this app may not import responses.
+        response_model = Consultation._meta.get_field("responses").related_model
         counted = (
-            Consultation.objects.filter(pk=models.OuterRef("pk"))
-            .annotate(number=models.Count("responses"))
+            response_model.objects.filter(consultation=models.OuterRef("pk"))
+            .order_by()
+            .values("consultation")
+            .annotate(number=models.Count("pk"))
             .values("number")
         )
-        return self.annotate(response_count=models.Subquery(counted, output_field=models.IntegerField()))
+        return self.annotate(response_count=Coalesce(models.Subquery(counted), 0, output_field=models.IntegerField()))
 
 
 class Consultation(models.Model):

@@ -325,21 +325,13 @@ def matrix(request: HttpRequest, slug: str) -> HttpResponse:
     topics = list(consultation.topics.all())
     everyone = stance_matrix.totals(consultation.pk)
     countries_present = sorted(((code, countries.name(code)) for code in everyone.countries), key=lambda pair: pair[1])
-    several = (
-        Response.objects.responded()
-        .filter(consultation_id=OuterRef("consultation_id"), organisation_id=OuterRef("organisation_id"))
-        .order_by()
-        .values("organisation_id")
-        .annotate(number=Count("pk"))
-        .values("number")
-    )
     matrix_filter = MatrixFilter(
         request.GET or None,
         queryset=stance_matrix.responded_to(consultation.pk)
         .select_related("organisation")
-        .annotate(submissions=Subquery(several))
+        .only("pk", "consultation_id", "status", "received_on", "organisation__name")
         .prefetch_related(
-            Prefetch("positions", queryset=Position.objects.only("pk", "response_id", "topic_id", "stance"))
+            Prefetch("positions", queryset=Position.objects.only("pk", "response_id", "topic_id", "stance").order_by())
         )
         .order_by("organisation__name", "received_on", "pk"),
         countries_present=countries_present,
@@ -357,15 +349,25 @@ def matrix(request: HttpRequest, slug: str) -> HttpResponse:
 
     # Cells carry what they show (stance, its label): a page is thousands of them, rendered without lookups.
     labels = dict(Stance.choices)
+    shown = list(page_obj.object_list)
+    several = set(
+        stance_matrix.responded_to(consultation.pk)
+        .filter(organisation_id__in={response.organisation_id for response in shown})
+        .values("organisation_id")
+        .annotate(number=Count("pk"))
+        .filter(number__gt=1)
+        .values_list("organisation_id", flat=True)
+        .order_by()
+    )
     rows = []
-    for response in page_obj.object_list:
+    for response in shown:
         by_topic = {position.topic_id: position.stance for position in response.positions.all()}
         rows.append(
             {
                 "response": response,
                 "url": response.get_absolute_url(),
                 "cells": [(topic.pk, by_topic.get(topic.pk), labels.get(by_topic.get(topic.pk))) for topic in topics],
-                "several": (response.submissions or 0) > 1,
+                "several": response.organisation_id in several,
             }
         )
     return render(

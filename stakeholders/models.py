@@ -71,7 +71,11 @@ class Organisation(models.Model):
         ordering = ["name"]
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
-        indexes = [models.Index(fields=["kind", "country"])]
+        indexes = [
+            models.Index(fields=["kind", "country"]),
+            # Lists and choices of tens of thousands of organisations, by name, without sorting them all.
+            models.Index(fields=["name", "id"], name="organisation_by_name"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(parent=models.F("pk")),
