@@ -7,9 +7,13 @@ PORT ?= 8000
 # Tests run against the local PostgreSQL and Redis; override to point elsewhere.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/consultrack
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
+# make bench: this database is dropped and made again, then filled with BENCH_RESPONSES synthetic responses.
+BENCH_RESPONSES ?= 200000
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/consultrack_bench
+BENCH_CACHE_URL ?= redis://127.0.0.1:6379/14
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format services chromium fonts clean
+.PHONY: help run test bench lint format services chromium fonts clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -47,6 +51,10 @@ test: $(BIN)/.dev services chromium fonts ## Run the whole suite (PostgreSQL, Re
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 	SECURE_SSL_REDIRECT=false DJANGO_ALLOW_ASYNC_UNSAFE=true \
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: $(BIN)/.runtime services fonts ## Benchmark pages, packs and reminders at BENCH_RESPONSES responses; writes bench/RESULTS.md
+	$(BIN)/python bench/run.py --responses $(BENCH_RESPONSES) --database-url $(BENCH_DATABASE_URL) \
+	  --cache-url $(BENCH_CACHE_URL) $(BENCH_ARGS)
 
 lint: $(BIN)/.dev ## Run ruff check and ruff format --check
 	$(BIN)/ruff check .

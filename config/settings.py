@@ -278,13 +278,22 @@ EXPORT_HEARTBEAT_SECONDS = envint("EXPORT_HEARTBEAT_SECONDS", 10)
 # Test-only: a pause after each batch so that a test can kill a worker mid-build. Leave at 0.
 EXPORT_BATCH_DELAY_SECONDS = envint("EXPORT_BATCH_DELAY_MS", 0) / 1000
 
-# Cache: where API throttling counts requests. Per process unless CACHE_URL names a Redis shared by all.
+# Cache: Redis when CACHE_URL names it (shared by every web process and worker), else each process's memory.
 CACHE_URL = os.environ.get("CACHE_URL", "")
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
-    if CACHE_URL
-    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-}
+if CACHE_URL:
+    if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured("CACHE_URL must be a Redis URL (redis://host:6379/1), or be left unset.")
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "consultrack",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "consultrack"}}
+# How long the stance matrix's aggregates may stay cached; every change that alters them renews them anyway.
+MATRIX_CACHE_SECONDS = envint("MATRIX_CACHE_SECONDS", 3600)
 
 # The REST API (/api/v1/): tokens or the browser's session, the roles' permissions, cursor pages,
 # per-user throttling and one shape for every error (config.api_errors).

@@ -3,6 +3,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from consultations.forms import LongSelect
 from consultations.models import Consultation, Tag
 from stakeholders.models import Organisation
 
@@ -16,6 +17,7 @@ class ConsultationFilter(django_filters.FilterSet):
         to_field_name="slug",
         queryset=Organisation.objects.filter(issued_consultations__isnull=False).distinct().order_by("name"),
         empty_label=_("Any issuer"),
+        widget=LongSelect,
     )
     tag = django_filters.ModelChoiceFilter(
         label=_("Tag"), field_name="tags", to_field_name="slug", queryset=Tag.objects.all(), empty_label=_("Any tag")

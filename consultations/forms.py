@@ -1,6 +1,7 @@
 """Forms for a consultation with its questions and topics, and for invitations."""
 
 import datetime
+from html import escape
 
 from crispy_forms.bootstrap import InlineCheckboxes
 from crispy_forms.helper import FormHelper
@@ -9,8 +10,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import CharField, Count, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
+from django.forms.utils import flatatt
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -435,11 +438,28 @@ TopicFormSet = forms.inlineformset_factory(
 )
 
 
+class LongSelect(forms.Select):
+    """A <select> of thousands of options (every organisation), written out directly: Django renders each
+    option through a template, which takes seconds for 20,000 of them; this takes milliseconds. Values and
+    labels are escaped here."""
+
+    def render(self, name, value, attrs=None, renderer=None) -> str:
+        chosen = "" if value is None else str(value)
+        options = []
+        for option_value, label in self.choices:
+            option_value = "" if option_value is None else str(option_value)
+            selected = " selected" if option_value == chosen else ""
+            options.append(f'<option value="{escape(option_value)}"{selected}>{escape(str(label))}</option>')
+        final = flatatt(self.build_attrs(self.attrs, attrs))
+        return mark_safe(f'<select name="{escape(name)}"{final}>{"".join(options)}</select>')  # noqa: S308
+
+
 class InvitationForm(forms.ModelForm):
     class Meta:
         model = Invitation
         fields = ["organisation", "note"]
         labels = {"note": _("Note (optional)")}
+        widgets = {"organisation": LongSelect}
 
     def __init__(self, *args, consultation: Consultation, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -448,5 +468,7 @@ class InvitationForm(forms.ModelForm):
         field.queryset = Organisation.objects.order_by("name")
         # Offer only organisations not invited yet. Any organisation still validates, so a page left
         # open while someone else invited the same one gets the clear "already invited" message.
-        not_invited = Organisation.objects.exclude(invitations__consultation=consultation).order_by("name")
-        field.widget.choices = [("", field.empty_label), *not_invited.values_list("pk", "name")]
+        # Sorted here: PostgreSQL's collation sorts tens of thousands of names several times slower.
+        not_invited = Organisation.objects.exclude(invitations__consultation=consultation).order_by()
+        by_name = sorted(not_invited.values_list("pk", "name"), key=lambda row: (row[1].casefold(), row[0]))
+        field.widget.choices = [("", field.empty_label), *by_name]

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -159,8 +160,18 @@ class ConsultationQuerySet(models.QuerySet):
         return self.filter(published=True)
 
     def with_response_count(self) -> "ConsultationQuerySet":
-        """Annotate `response_count`; distinct, because filters on owners or tags add joins."""
-        return self.annotate(response_count=models.Count("responses", distinct=True))
+        """Annotate `response_count`, counted per consultation shown (a subquery) rather than by grouping
+        every response of every consultation in the list before a page is cut from it."""
+        # The response model through the reverse relation: this app may not import responses.
+        response_model = Consultation._meta.get_field("responses").related_model
+        counted = (
+            response_model.objects.filter(consultation=models.OuterRef("pk"))
+            .order_by()
+            .values("consultation")
+            .annotate(number=models.Count("pk"))
+            .values("number")
+        )
+        return self.annotate(response_count=Coalesce(models.Subquery(counted), 0, output_field=models.IntegerField()))
 
 
 class Consultation(models.Model):

@@ -20,6 +20,8 @@ from consultations.forms import ConsultationForm, InvitationForm, QuestionFormSe
 from consultations.models import Consultation, ConsultationQuerySet
 
 PAGE_SIZE = 25
+DETAIL_RESPONSES = 50
+DETAIL_RESPONSE_FIELDS = ["consultation", "status", "channel", "received_on", "submitted_at", "organisation__name"]
 MANAGERS = (Role.POLICY_STAFF, Role.ADMIN)
 
 # The list page's tabs: key in the query string, label.
@@ -110,7 +112,11 @@ def _render_detail(
         "owners": consultation.owners.all(),
         "questions": consultation.questions.all(),
         "topics": consultation.topics.prefetch_related("tags"),
-        "responses": consultation.responses.select_related("organisation").order_by("organisation__name", "pk"),
+        # The first responses only: the largest consultations draw thousands (the list and matrix have them all).
+        "responses": consultation.responses.select_related("organisation")
+        .only(*DETAIL_RESPONSE_FIELDS)
+        .order_by("organisation__name", "pk")[:DETAIL_RESPONSES],
+        "response_count": consultation.responses.count(),
         "can_manage": can_manage,
     }
     return render(request, "consultations/consultation_detail.html", context)

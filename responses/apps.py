@@ -8,8 +8,20 @@ class ResponsesConfig(AppConfig):
 
     def ready(self) -> None:
         # notifications knows nothing of responses: tell it which kinds we send, for its settings page.
+        from django.db.models.signals import post_delete, post_save
+
         from notifications.kinds import register_kind
-        from responses import services, signals  # noqa: F401 -- signals connects the search-vector receivers
+        from responses import matrix, services, signals  # noqa: F401 -- signals connects the search-vector receivers
+        from responses.models import Position, Response
+        from stakeholders.models import Organisation
+
+        # The stance matrix's cached aggregates follow every change to what they count.
+        for signal in (post_save, post_delete):
+            signal.connect(matrix.on_response_change, sender=Response, dispatch_uid=f"matrix-response-{signal}")
+            signal.connect(matrix.on_position_change, sender=Position, dispatch_uid=f"matrix-position-{signal}")
+            signal.connect(
+                matrix.on_organisation_change, sender=Organisation, dispatch_uid=f"matrix-organisation-{signal}"
+            )
 
         register_kind(
             services.KIND_REVIEW_REQUESTED,

@@ -35,6 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from consultations.models import Consultation
+from responses import matrix as stance_matrix
 from responses.models import Answer, Attachment, Campaign, CampaignDetection, Response
 
 logger = logging.getLogger(__name__)
@@ -361,6 +362,7 @@ def campaigns_recompute(*, consultation_id: int) -> RecomputeResult | None:
             min_size=settings.CAMPAIGN_MIN_SIZE,
         )
         result = _apply_plan(consultation, plan, stored, responses)
+        _matrix_changed(consultation.pk)
         finished = timezone.now()
         CampaignDetection.objects.filter(pk=detection.pk).update(computed_at=finished)
         CampaignDetection.objects.filter(pk=detection.pk, dirty_since__lte=started).update(dirty_since=None)
@@ -413,6 +415,11 @@ def _apply_plan(
 # --- Services: staff decisions -------------------------------------------------------------------
 
 
+def _matrix_changed(consultation_id: int) -> None:
+    """The collapsed stance matrix counts campaigns through their representatives: renew its cached counts."""
+    transaction.on_commit(lambda: stance_matrix.forget(consultation_id))
+
+
 def _lock(campaign: Campaign) -> Campaign:
     """Take the consultation's detection row, so that a decision and a recomputation take turns."""
     detection_for(campaign.consultation)
@@ -462,6 +469,7 @@ def campaign_split_member(*, campaign: Campaign, response: Response) -> Campaign
     locked = _lock(campaign)
     if not Response.objects.filter(pk=response.pk, campaign=locked).update(campaign=None, kept_out_of_campaigns=True):
         raise CampaignError(_("This response is not (or no longer) part of the campaign."))
+    _matrix_changed(locked.consultation_id)
     remaining = list(locked.members.order_by("pk").values_list("pk", flat=True))
     if len(remaining) < 2:
         locked.members.update(campaign=None)
@@ -490,6 +498,7 @@ def campaign_choose_representative(*, campaign: Campaign, response: Response) ->
     locked = _lock(campaign)
     if not locked.members.filter(pk=response.pk).exists():
         raise CampaignError(_("Only a member of the campaign can represent it."))
+    _matrix_changed(locked.consultation_id)
     locked.representative = response
     locked.representative_chosen = True
     locked.save(update_fields=["representative", "representative_chosen", "updated_at"])

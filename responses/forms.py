@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from accounts.roles import Role
+from consultations.forms import LongSelect
 from consultations.models import Consultation, Tag, Topic
 from responses.models import (
     Channel,
@@ -314,10 +315,15 @@ class CodingForm(forms.Form):
 
 class ResponseFilter(django_filters.FilterSet):
     consultation = django_filters.ModelChoiceFilter(
-        label=_("Consultation"), queryset=Consultation.objects.order_by("-deadline"), empty_label=_("All")
+        label=_("Consultation"),
+        queryset=Consultation.objects.order_by("-deadline"),
+        empty_label=_("All"),
+        widget=LongSelect,  # thousands of consultations
     )
-    organisation = django_filters.ModelChoiceFilter(
-        label=_("Organisation"), queryset=Organisation.objects.order_by("name"), empty_label=_("All")
+    # Typed, not chosen from a list: there may be tens of thousands of organisations. A number is an
+    # organisation's id (links from other pages); anything else matches names and aliases.
+    organisation = django_filters.CharFilter(
+        label=_("Organisation"), method="filter_organisation", help_text=_("Part of its name or of an alias.")
     )
     status = django_filters.ChoiceFilter(label=_("Status"), choices=ResponseStatus.choices, empty_label=_("All"))
     channel = django_filters.ChoiceFilter(label=_("Channel"), choices=Channel.choices, empty_label=_("All"))
@@ -325,6 +331,12 @@ class ResponseFilter(django_filters.FilterSet):
     class Meta:
         model = Response
         fields = ["consultation", "organisation", "status", "channel"]
+
+    def filter_organisation(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if value.isdigit():
+            return queryset.filter(organisation_id=int(value))
+        return queryset.filter(organisation__in=Organisation.objects.matching(value).values("pk"))
 
 
 class MatrixFilter(django_filters.FilterSet):

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from simple_history.utils import bulk_create_with_history
 
 from consultations.models import Consultation
+from responses import matrix
 from responses.campaigns import campaigns_schedule_recompute
 from responses.models import Answer, Channel, Position, Response, ResponseStatus, Stance
 from responses.search import schedule_response_refresh
@@ -272,6 +273,7 @@ class SubmissionImporter(Importer):
         # Bulk writes send no signals: index what was imported (and the new organisations) after commit.
         schedule_response_refresh(response.pk for response in responses)
         schedule_organisation_refresh(organisation.pk for organisation in new_organisations)
+        matrix.forget(self.consultation.pk)  # bulk inserts send no signal
         details = [
             ngettext("%(count)d new organisation", "%(count)d new organisations", len(new_organisations))
             % {"count": len(new_organisations)},

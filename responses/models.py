@@ -153,6 +153,14 @@ class Response(models.Model):
         indexes = [
             models.Index(fields=["consultation", "status"]),
             GinIndex(fields=["search_vector"], name="response_search_gin"),
+            # The response list's order (newest first, undated last) and the home page's (undated first).
+            models.Index(
+                models.F("received_on").desc(nulls_last=True),
+                models.F("created_at").desc(),
+                models.F("id").desc(),
+                name="response_newest_first",
+            ),
+            models.Index(fields=["received_on", "created_at"], name="response_received_created"),
         ]
         permissions = [
             ("review_response", _("Can comment on, approve or request changes to responses")),

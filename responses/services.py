@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from consultations.models import Consultation
 from notifications.services import notify
-from responses import rules
+from responses import matrix, rules
 from responses.campaigns import campaigns_schedule_recompute
 from responses.diffing import paragraphs
 from responses.extraction import ExtractionResult, extract_text
@@ -889,6 +889,7 @@ def _move(response: Response, *, to: str, from_statuses: Iterable[str], extra: M
         raise TransitionError(
             _("The response changed while you were looking at it. Reload the page to see where it stands.")
         )
+    matrix.forget(response.consultation_id)  # an UPDATE sends no signal; submitted responses enter the matrix
     return _fresh(response)
 
 

@@ -1,7 +1,4 @@
-from collections import Counter
-
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import (
     Case,
     Count,
@@ -10,10 +7,12 @@ from django.db.models import (
     IntegerField,
     OuterRef,
     Prefetch,
+    Subquery,
     Value,
     When,
     prefetch_related_objects,
 )
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,6 +24,7 @@ from accounts.access import role_required
 from accounts.roles import Role
 from consultations.models import Consultation
 from responses import campaigns, review_views, rules, services
+from responses import matrix as stance_matrix
 from responses.forms import (
     AttachmentAddForm,
     CodingForm,
@@ -34,10 +34,12 @@ from responses.forms import (
     ResponseLogForm,
 )
 from responses.models import Attachment, Position, Response, ResponseStatus, Stance
+from responses.paging import EstimatedCountPaginator, KnownCountPaginator
 from stakeholders.models import Organisation
 
 EDITORS = (Role.POLICY_STAFF, Role.ADMIN)
 PAGE_SIZE = 25
+MATRIX_PAGE_SIZE = 50
 SEARCH_LIMIT = 10
 
 
@@ -65,20 +67,31 @@ def _text_context(request: HttpRequest, response: Response) -> dict:
     }
 
 
+def _count_of(rows) -> Coalesce:
+    return Coalesce(
+        Subquery(rows.order_by().values("response").annotate(number=Count("pk")).values("number")),
+        0,
+        output_field=IntegerField(),
+    )
+
+
 @require_GET
 @role_required()
 def response_list(request: HttpRequest) -> HttpResponse:
     """Every response, newest first, filtered by consultation, organisation, status and channel."""
     queryset = (
         Response.objects.select_related("consultation", "organisation")
+        # Counted per row shown (subqueries), not by grouping every response before the page is cut.
         .annotate(
-            position_count=Count("positions", distinct=True), attachment_count=Count("attachments", distinct=True)
+            position_count=_count_of(Position.objects.filter(response=OuterRef("pk"))),
+            attachment_count=_count_of(Attachment.objects.filter(response=OuterRef("pk"))),
         )
-        # Undated ones last, on every database (PostgreSQL would put NULL first when descending).
+        # Undated ones last, on every database (PostgreSQL would put NULL first when descending);
+        # the index response_newest_first serves this order.
         .order_by(F("received_on").desc(nulls_last=True), "-created_at", "-pk")
     )
     response_filter = ResponseFilter(request.GET or None, queryset=queryset)
-    page_obj = Paginator(response_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page_obj = EstimatedCountPaginator(response_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "responses/response_list.html",
@@ -306,46 +319,63 @@ def attachment_retry(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @role_required()
 def matrix(request: HttpRequest, slug: str) -> HttpResponse:
-    """Organisations that responded by the consultation's topics: each coded stance, and counts per topic."""
+    """Organisations that responded by the consultation's topics: each coded stance, a page of rows at a time,
+    and counts per topic over all of them (cached, see responses/matrix.py)."""
     consultation = get_object_or_404(Consultation.objects.select_related("issuer"), slug=slug)
     topics = list(consultation.topics.all())
-    responded = Response.objects.filter(consultation=consultation).responded()
     # Campaigns collapsed: each counts once, through its representative's positions.
     collapsed = request.GET.get("campaigns") == "collapsed"
-    country_codes = set(responded.exclude(organisation__country="").values_list("organisation__country", flat=True))
-    countries_present = sorted(((code, countries.name(code)) for code in country_codes), key=lambda pair: pair[1])
+    everyone = stance_matrix.totals(consultation.pk, collapsed=collapsed)
+    countries_present = sorted(((code, countries.name(code)) for code in everyone.countries), key=lambda pair: pair[1])
     matrix_filter = MatrixFilter(
         request.GET or None,
-        queryset=(responded.campaigns_collapsed() if collapsed else responded)
+        queryset=stance_matrix.responded_to(consultation.pk, collapsed=collapsed)
         .select_related("organisation")
+        .only("pk", "consultation_id", "status", "received_on", "campaign_id", "organisation__name")
         .prefetch_related(
-            Prefetch("positions", queryset=Position.objects.only("pk", "response_id", "topic_id", "stance"))
+            Prefetch("positions", queryset=Position.objects.only("pk", "response_id", "topic_id", "stance").order_by())
         )
         .order_by("organisation__name", "received_on", "pk"),
         countries_present=countries_present,
     )
-    responses = list(matrix_filter.qs)
+    chosen = matrix_filter.form.cleaned_data if matrix_filter.is_bound and matrix_filter.form.is_valid() else {}
+    filtered = (
+        stance_matrix.totals(
+            consultation.pk, kind=chosen.get("kind") or "", country=chosen.get("country") or "", collapsed=collapsed
+        )
+        if chosen.get("kind") or chosen.get("country")
+        else everyone
+    )
+    if matrix_filter.is_bound and not matrix_filter.form.is_valid():
+        filtered = stance_matrix.MatrixTotals(responses=0, counts={}, countries=everyone.countries)
+    paginator = KnownCountPaginator(matrix_filter.qs, MATRIX_PAGE_SIZE, count=filtered.responses)
+    page_obj = paginator.get_page(request.GET.get("page"))
 
-    submissions_per_organisation = Counter(response.organisation_id for response in responses)
+    # Cells carry what they show (stance, its label): a page is thousands of them, rendered without lookups.
+    labels = dict(Stance.choices)
+    shown = list(page_obj.object_list)
+    several = set(
+        stance_matrix.responded_to(consultation.pk)
+        .filter(organisation_id__in={response.organisation_id for response in shown})
+        .values("organisation_id")
+        .annotate(number=Count("pk"))
+        .filter(number__gt=1)
+        .values_list("organisation_id", flat=True)
+        .order_by()
+    )
     campaign_sizes = campaigns.campaign_sizes(consultation) if collapsed else {}
-    rows, counts = [], {stance: [0] * len(topics) for stance in Stance}
-    for response in responses:
-        by_topic = {position.topic_id: position for position in response.positions.all()}
-        cells = []
-        for index, topic in enumerate(topics):
-            position = by_topic.get(topic.pk)
-            if position is not None:
-                counts[Stance(position.stance)][index] += 1
-            cells.append((topic, position))
+    rows = []
+    for response in shown:
+        by_topic = {position.topic_id: position.stance for position in response.positions.all()}
         rows.append(
             {
                 "response": response,
-                "cells": cells,
-                "several": submissions_per_organisation[response.organisation_id] > 1,
+                "url": response.get_absolute_url(),
+                "cells": [(topic.pk, by_topic.get(topic.pk), labels.get(by_topic.get(topic.pk))) for topic in topics],
+                "several": response.organisation_id in several,
                 "campaign_size": campaign_sizes.get(response.campaign_id),
             }
         )
-    coded_per_topic = [sum(counts[stance][index] for stance in Stance) for index in range(len(topics))]
     return render(
         request,
         "responses/matrix.html",
@@ -353,8 +383,10 @@ def matrix(request: HttpRequest, slug: str) -> HttpResponse:
             "consultation": consultation,
             "topics": topics,
             "rows": rows,
-            "count_rows": [(stance, counts[stance]) for stance in Stance],
-            "not_coded": [len(rows) - coded for coded in coded_per_topic],
+            "page_obj": page_obj,
+            "responding": filtered.responses,
+            "count_rows": filtered.count_rows(topics),
+            "not_coded": filtered.not_coded(topics),
             "filter": matrix_filter,
             "can_change": _can_change(request),
             "collapsed": collapsed,

@@ -91,6 +91,8 @@ class Organisation(models.Model):
         indexes = [
             models.Index(fields=["kind", "country"]),
             GinIndex(fields=["search_vector"], name="organisation_search_gin"),
+            # Lists and choices of tens of thousands of organisations, by name, without sorting them all.
+            models.Index(fields=["name", "id"], name="organisation_by_name"),
         ]
         constraints = [
             models.CheckConstraint(

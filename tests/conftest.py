@@ -58,6 +58,14 @@ def as_user(client):
     return login
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (the stance matrix keeps its aggregates there, API throttling its counts)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _test_settings():
     """Serve static files by name (the hashed manifest exists only after collectstatic), and hash
@@ -72,11 +80,3 @@ def _test_settings():
         },
     ):
         yield
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """API throttling counts requests in the cache; each test starts with none counted."""
-    from django.core.cache import cache
-
-    cache.clear()

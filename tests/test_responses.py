@@ -571,6 +571,27 @@ def test_list_filters_by_consultation_organisation_status_and_channel(as_user, r
     assert len(client.get(reverse("responses:response-list")).context["page_obj"]) == 4
 
 
+def test_list_filters_by_a_typed_organisation_name(as_user, reviewer_user, consultation, interpol):
+    """Organisations are typed, not picked from a list of thousands: part of a name, or an id from a link."""
+    wanted = ResponseFactory(consultation=consultation, organisation=interpol)
+    ResponseFactory(consultation=consultation, organisation=OrganisationFactory(name="Europol"))
+    client = as_user(reviewer_user)
+    page = client.get(reverse("responses:response-list"), {"organisation": "  INTERP "})
+    assert list(page.context["page_obj"]) == [wanted]
+    assert list(client.get(reverse("responses:response-list"), {"organisation": "pol"}).context["page_obj"]) != []
+    assert list(client.get(reverse("responses:response-list"), {"organisation": "nobody"}).context["page_obj"]) == []
+    assert 'name="organisation"' in page.content.decode()
+
+
+def test_list_shows_positions_and_files_per_row(as_user, reviewer_user):
+    logged = PositionFactory().response
+    AttachmentFactory(response=logged)
+    bare = ResponseFactory()
+    rows = {row.pk: row for row in as_user(reviewer_user).get(reverse("responses:response-list")).context["page_obj"]}
+    assert (rows[logged.pk].position_count, rows[logged.pk].attachment_count) == (1, 1)
+    assert (rows[bare.pk].position_count, rows[bare.pk].attachment_count) == (0, 0)
+
+
 def test_list_is_paginated(as_user, reviewer_user):
     ResponseFactory.create_batch(27)
     client = as_user(reviewer_user)
