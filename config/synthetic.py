@@ -30,6 +30,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from consultations.models import topic_name_key
+
 LARGEST_SLUG = "synthetic-largest-consultation"
 LARGEST_SIZE = 5000
 BATCH = 5000  # responses per COPY round
@@ -281,6 +283,8 @@ def seed_synthetic(
     from accounts.models import User
     from accounts.roles import Role
     from consultations.models import Consultation
+    from responses.search import refresh_response_vectors
+    from stakeholders.search import refresh_organisation_vectors
 
     if Consultation.objects.filter(slug=LARGEST_SLUG).exists():
         raise RuntimeError("This database already holds synthetic data; seed a fresh database.")
@@ -306,6 +310,10 @@ def seed_synthetic(
             made = _responses(cursor, rng, texts, plan, org_ids, now, report)
             for table in COPIED_TABLES:
                 _move_sequence(cursor, table)
+        # COPY sends no signal: index everything for full-text search, as every other write path does.
+        refresh_organisation_vectors()
+        refresh_response_vectors()
+        report("search vectors of every organisation and response")
     # As autovacuum would in time: statistics for the planner, and the visibility map for index-only scans.
     with connection.cursor() as cursor:
         for table in COPIED_TABLES:
@@ -412,12 +420,12 @@ def _consultations(cursor, rng, sizes: list[int], org_ids: list[int], team: list
         rows.write(
             f"{consultation_id}\t{title}\t{slug}\tREF-{consultation_id:05d}\thttps://consult.example.org/{slug}\t"
             f"{summary}\t{opens_at.isoformat()}\t{deadline.isoformat()}\tEurope/Brussels\tf\t{stamp}\t{stamp}\t"
-            f"{rng.choice(issuers)}\tf\t{'t' if index % 7 == 0 else 'f'}\t\t1\n"
+            f"{rng.choice(issuers)}\tf\t{'t' if index % 7 == 0 else 'f'}\t\t1\ten\n"
         )
         topic_ids = []
         for order in range(rng.randint(6, 8)):
             name = f"{SUBJECTS[(index + order) % len(SUBJECTS)].capitalize()} {order + 1}"
-            topics.write(f"{topic_id}\t{name}\t{slugify(name)}\t\t{order}\t{consultation_id}\n")
+            topics.write(f"{topic_id}\t{name}\t{slugify(name)}\t\t{order}\t{consultation_id}\t{topic_name_key(name)}\n")
             topic_ids.append(topic_id)
             topic_id += 1
         question_ids = []
@@ -466,10 +474,16 @@ def _consultations(cursor, rng, sizes: list[int], org_ids: list[int], team: list
             "remind_invited_contacts",
             "reminder_offsets",
             "required_approvals",
+            "language",
         ],
         rows,
     )
-    _copy(cursor, "consultations_topic", ["id", "name", "slug", "description", "order", "consultation_id"], topics)
+    _copy(
+        cursor,
+        "consultations_topic",
+        ["id", "name", "slug", "description", "order", "consultation_id", "name_key"],
+        topics,
+    )
     _copy(cursor, "consultations_question", ["id", "number", "text", "order", "consultation_id"], questions)
     _copy(cursor, "consultations_consultation_owners", ["id", "consultation_id", "user_id"], owners)
     _copy(cursor, "consultations_consultation_watchers", ["id", "consultation_id", "user_id"], watchers)
@@ -509,6 +523,7 @@ def _responses(cursor, rng, texts: _Texts, plan: list[dict], org_ids: list[int],
                 "consultation_id",
                 "organisation_id",
                 "owner_id",
+                "kept_out_of_campaigns",
             ],
             buffers["responses"],
         )
@@ -541,7 +556,7 @@ def _responses(cursor, rng, texts: _Texts, plan: list[dict], org_ids: list[int],
                 summary = rng.choice(texts.summaries)
             buffers["responses"].write(
                 f"{response_id}\treceived\t{rng.choice(channels)}\t{received.isoformat()}\t\\N\t{summary}\t\t1\t"
-                f"{created.isoformat()}\t{created.isoformat()}\t{consultation['id']}\t{organisation}\t\\N\n"
+                f"{created.isoformat()}\t{created.isoformat()}\t{consultation['id']}\t{organisation}\t\\N\tf\n"
             )
             for topic in topics:
                 if rng.random() < position_chance:
