@@ -19,7 +19,7 @@
    --json writes the same figures for programs (the smoke test reads them).
 
 The table PAGES is the harness: one line per page (name, URL, the admin's equivalent). A page whose URL
-name does not resolve in this build (the full-text search, until it exists) is reported as absent.
+name does not resolve in this build is reported as absent (and fails the smoke test, tests/test_bench.py).
 """
 
 import argparse
