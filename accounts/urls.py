@@ -1,10 +1,12 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
+from accounts import views
+
 app_name = "accounts"
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", views.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/",
@@ -12,4 +14,7 @@ urlpatterns = [
         name="password-change",
     ),
     path("password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password-change-done"),
+    path("two-factor/", views.two_factor_settings, name="two-factor"),
+    path("two-factor/verify/", views.two_factor_verify, name="two-factor-verify"),
+    path("two-factor/off/", views.two_factor_disable, name="two-factor-disable"),
 ]

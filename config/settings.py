@@ -5,6 +5,7 @@ environment through the small helpers below, which fail with one clear sentence
 naming the variable instead of a traceback.
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -76,6 +77,9 @@ INSTALLED_APPS = [
     "django_countries",
     "simple_history",
     "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # Our apps, from the bottom of the import graph to the top.
     "accounts",
     "notifications",
@@ -97,13 +101,24 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     # Every page needs a login unless its view says otherwise (the login page).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # A user with a second factor (or an admin who must have one) sees nothing before it is given.
+    "accounts.middleware.SecondFactorMiddleware",
     "accounts.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # Refuses sign-ins of a locked-out username and address before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -148,6 +163,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Sign-in throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one username from one
+# address, that pair is locked out for LOGIN_LOCKOUT_MINUTES; a successful sign-in clears the count.
+LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_MINUTES = envint("LOGIN_LOCKOUT_MINUTES", 15)
+if LOGIN_FAILURE_LIMIT < 1 or LOGIN_LOCKOUT_MINUTES < 1:
+    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_LOCKOUT_MINUTES must be 1 or more.")
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_VERBOSE = False
+
+# Two-factor sign-in (django-otp, TOTP): any user may turn it on; with OTP_REQUIRED_FOR_ADMINS, admins must.
+OTP_REQUIRED_FOR_ADMINS = envbool("OTP_REQUIRED_FOR_ADMINS", False)
+OTP_TOTP_ISSUER = "Consultrack"
+# Wrong codes slow further tries down: 2**(n-1) seconds after the n-th.
+OTP_TOTP_THROTTLE_FACTOR = 1
 
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
@@ -297,6 +331,8 @@ LOGGING = {
         # WeasyPrint logs every layout step at INFO.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # django-axes logs every sign-in at INFO; lockouts come at WARNING.
+        "axes": {"level": "WARNING"},
     },
 }
 

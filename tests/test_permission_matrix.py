@@ -59,6 +59,9 @@ def project_urls() -> dict[str, str]:
 @pytest.fixture
 def world(settings, tmp_path, policy_user, reviewer_user, admin_user, outsider):
     """One of everything a URL can name, so that every URL can be built and answered."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     from exports.models import ExportJob, ExportStatus
     from notifications.models import EmailMute
     from reminders.models import ReminderLog, ReminderPreference
@@ -86,6 +89,13 @@ def world(settings, tmp_path, policy_user, reviewer_user, admin_user, outsider):
     EmailMute.objects.create(user=policy_user, kind="comment")
     job = ExportJob.objects.create(consultation=consultation, requested_by=admin_user, status=ExportStatus.DONE)
     job.file.save("pack.zip", ContentFile(b"PK\x05\x06" + b"\0" * 18), save=True)
+    # Sign-in security records (unconfirmed device: no one in the matrix owes a second factor).
+    AccessAttempt.objects.create(
+        username="someone", ip_address="192.0.2.1", failures_since_start=2, get_data="", post_data=""
+    )
+    AccessLog.objects.create(username="policy", ip_address="192.0.2.1")
+    AccessFailureLog.objects.create(username="someone", ip_address="192.0.2.1")
+    TOTPDevice.objects.create(user=reviewer_user, name="Phone", confirmed=False)
     preference, _created = ReminderPreference.objects.get_or_create(user=policy_user)
     calendar_token = preference.regenerate_calendar_token()
     ReminderLog.objects.create(
