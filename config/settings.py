@@ -229,6 +229,27 @@ if REMINDER_SCAN_MINUTES < 1:
 # Uploaded submissions: the largest file accepted, in megabytes.
 ATTACHMENT_MAX_MB = envint("ATTACHMENT_MAX_MB", 25)
 ATTACHMENT_MAX_BYTES = ATTACHMENT_MAX_MB * 1024 * 1024
+# No uploaded file is kept beyond this (the largest of the attachment and import limits): past it the
+# upload is counted but dropped, and the form says it is too large (responses.upload_handlers).
+UPLOAD_MAX_BYTES = max(ATTACHMENT_MAX_BYTES, 20 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "responses.upload_handlers.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Files up to 2.5 MB are held in memory while a request is handled, larger ones in a temporary file;
+# the non-file fields of one request may total 2.5 MB, and one request may carry at most 50 files.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FILES = 50
+# DOCX and ODT packages are refused before any parsing when they unpack to more than this, hold more
+# parts than this, or compress one part more than this ratio (zip bombs); see responses.uploads.
+PACKAGE_MAX_UNPACKED_MB = envint("PACKAGE_MAX_UNPACKED_MB", 200)
+PACKAGE_MAX_MEMBERS = 2000
+PACKAGE_MAX_RATIO = 200
+# PDF text is read in a child process with this much memory at most, for at most this long.
+PDF_PARSE_MAX_MEMORY_MB = envint("PDF_PARSE_MAX_MEMORY_MB", 512)
+PDF_PARSE_TIMEOUT_SECONDS = envint("PDF_PARSE_TIMEOUT_SECONDS", 120)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
