@@ -218,7 +218,9 @@ def missing_entries(world: dict) -> list[str]:
         try:
             url = build_url(key, route, world)
         except Exception as exc:
-            lines.append(f'    "{key}": ...,  # route {route!r}: cannot build it ({exc!r}); give it ARGS')
+            lines.append(
+                f'    "{key}": ...,  # route {route!r}: cannot build it ({exc!r}): add a line to ARGS, or make the object in the world fixture'
+            )
             continue
         lines.append(f'    "{key}": {pm.entry_source(observed(world, url))},')
     return lines
