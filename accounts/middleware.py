@@ -19,3 +19,37 @@ class UserTimeZoneMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+class SecondFactorMiddleware:
+    """Until a signed-in user has given their second factor (or, an admin who must have one, set it up),
+    every page sends them to that step; only the step itself and logging out stay open.
+
+    Covers every way in, the Django admin's own login page included."""
+
+    OPEN_DURING = {
+        "verify": {"accounts:two-factor-verify", "accounts:logout", "admin:logout", "set_language"},
+        "setup": {"accounts:two-factor", "accounts:logout", "admin:logout", "set_language"},
+    }
+    TARGET = {"verify": "accounts:two-factor-verify", "setup": "accounts:two-factor"}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.http import HttpResponseRedirect
+        from django.urls import Resolver404, resolve
+
+        from accounts import two_factor
+        from accounts.views import with_next
+
+        step = two_factor.pending_step(request)
+        if step is not None:
+            try:
+                view_name = resolve(request.path_info).view_name
+            except Resolver404:
+                view_name = ""
+            if view_name not in self.OPEN_DURING[step]:
+                next_url = request.get_full_path() if request.method == "GET" else "/"
+                return HttpResponseRedirect(with_next(self.TARGET[step], next_url))
+        return self.get_response(request)

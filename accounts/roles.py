@@ -70,6 +70,12 @@ def _codenames_for(role: Role) -> set[tuple[str, str]]:
             ("accounts", "add_user"),
             ("accounts", "change_user"),
             ("auth", "view_group"),
+            # Sign-in security: see and lift lockouts (django-axes), remove a lost authenticator (django-otp).
+            ("axes", "view_accessattempt"),
+            ("axes", "delete_accessattempt"),
+            ("axes", "view_accesslog"),
+            ("otp_totp", "view_totpdevice"),
+            ("otp_totp", "delete_totpdevice"),
         }
     return perms
 

@@ -6,7 +6,7 @@ from accounts import views
 app_name = "accounts"
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("login/", views.SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/",
@@ -17,4 +17,7 @@ urlpatterns = [
     path("api-token/", views.api_token, name="api-token"),
     path("api-token/new/", views.api_token_create, name="api-token-create"),
     path("api-token/revoke/", views.api_token_revoke, name="api-token-revoke"),
+    path("two-factor/", views.two_factor_settings, name="two-factor"),
+    path("two-factor/verify/", views.two_factor_verify, name="two-factor-verify"),
+    path("two-factor/off/", views.two_factor_disable, name="two-factor-disable"),
 ]

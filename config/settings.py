@@ -5,10 +5,12 @@ environment through the small helpers below, which fail with one clear sentence
 naming the variable instead of a traceback.
 """
 
+import datetime
 import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -78,6 +80,10 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     # Our apps, from the bottom of the import graph to the top.
     "accounts",
     "notifications",
@@ -92,19 +98,32 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     # Every page needs a login unless its view says otherwise (the login page).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # A user with a second factor (or an admin who must have one) sees nothing before it is given.
+    "accounts.middleware.SecondFactorMiddleware",
     "accounts.middleware.UserTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # Refuses sign-ins of a locked-out username and address before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -149,6 +168,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Sign-in throttling (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one username from one
+# address, that pair is locked out for LOGIN_LOCKOUT_MINUTES; a successful sign-in clears the count.
+LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_LOCKOUT_MINUTES = envint("LOGIN_LOCKOUT_MINUTES", 15)
+if LOGIN_FAILURE_LIMIT < 1 or LOGIN_LOCKOUT_MINUTES < 1:
+    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_LOCKOUT_MINUTES must be 1 or more.")
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_VERBOSE = False
+
+# Two-factor sign-in (django-otp, TOTP): any user may turn it on; with OTP_REQUIRED_FOR_ADMINS, admins must.
+OTP_REQUIRED_FOR_ADMINS = envbool("OTP_REQUIRED_FOR_ADMINS", False)
+OTP_TOTP_ISSUER = "Consultrack"
+# Wrong codes slow further tries down: 2**(n-1) seconds after the n-th.
+OTP_TOTP_THROTTLE_FACTOR = 1
 
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
@@ -200,6 +238,27 @@ if REMINDER_SCAN_MINUTES < 1:
 # Uploaded submissions: the largest file accepted, in megabytes.
 ATTACHMENT_MAX_MB = envint("ATTACHMENT_MAX_MB", 25)
 ATTACHMENT_MAX_BYTES = ATTACHMENT_MAX_MB * 1024 * 1024
+# No uploaded file is kept beyond this (the largest of the attachment and import limits): past it the
+# upload is counted but dropped, and the form says it is too large (responses.upload_handlers).
+UPLOAD_MAX_BYTES = max(ATTACHMENT_MAX_BYTES, 20 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = [
+    "responses.upload_handlers.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Files up to 2.5 MB are held in memory while a request is handled, larger ones in a temporary file;
+# the non-file fields of one request may total 2.5 MB, and one request may carry at most 50 files.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FILES = 50
+# DOCX and ODT packages are refused before any parsing when they unpack to more than this, hold more
+# parts than this, or compress one part more than this ratio (zip bombs); see responses.uploads.
+PACKAGE_MAX_UNPACKED_MB = envint("PACKAGE_MAX_UNPACKED_MB", 200)
+PACKAGE_MAX_MEMBERS = 2000
+PACKAGE_MAX_RATIO = 200
+# PDF text is read in a child process with this much memory at most, for at most this long.
+PDF_PARSE_MAX_MEMORY_MB = envint("PDF_PARSE_MAX_MEMORY_MB", 512)
+PDF_PARSE_TIMEOUT_SECONDS = envint("PDF_PARSE_TIMEOUT_SECONDS", 120)
 
 # Campaigns: near-identical responses (form letters with small edits) grouped per consultation.
 # Two responses belong together from this Jaccard similarity of their word 3-grams on (0 to 1);
@@ -364,7 +423,35 @@ SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+# Pages carry the CSRF token in their markup (htmx sends it from there); no script reads the cookie.
+CSRF_COOKIE_HTTPONLY = True
+# A sign-in lasts this many seconds (12 hours unless SESSION_COOKIE_AGE says otherwise), and, with
+# SESSION_EXPIRE_AT_BROWSER_CLOSE, no longer than the browser stays open.
+SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 12 * 60 * 60)
+if SESSION_COOKIE_AGE < 60:
+    raise ImproperlyConfigured(f"SESSION_COOKIE_AGE must be 60 seconds or more, not {SESSION_COOKIE_AGE}.")
+SESSION_EXPIRE_AT_BROWSER_CLOSE = envbool("SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
+
+# Content-Security-Policy (django-csp 4): scripts, styles, fonts and images from our own origin only;
+# no inline script, no inline style (htmx is told not to inject its indicator styles, see base.html),
+# no plugins, no framing. Bootstrap's CSS draws some icons as data: SVG images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 LOGGING = {
     "version": 1,
@@ -377,6 +464,8 @@ LOGGING = {
         # WeasyPrint logs every layout step at INFO.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # django-axes logs every sign-in at INFO; lockouts come at WARNING.
+        "axes": {"level": "WARNING"},
     },
 }
 

@@ -164,6 +164,10 @@ def _consultation_form_page(request: HttpRequest, load: Callable[[], Consultatio
             else:
                 messages.success(request, _("The consultation “%(title)s” was saved.") % {"title": saved.title})
             return redirect(saved)
+    if data is not None and consultation.pk:
+        # An invalid form has already written what was typed (an empty slug, say) onto the instance; the
+        # breadcrumb and Cancel link name the consultation as stored.
+        consultation = load()
     context = {"consultation": consultation, "form": form, "question_formset": questions, "topic_formset": topics}
     return render(request, "consultations/consultation_form.html", context)
 

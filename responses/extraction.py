@@ -52,24 +52,64 @@ def extract_text(data: bytes, content_type: str) -> ExtractionResult:
 
 
 def _pdf_text(data: bytes) -> str:
-    from pypdf import PdfReader
-    from pypdf.errors import FileNotDecryptedError
+    """Parse in a child process capped at PDF_PARSE_MAX_MEMORY_MB and PDF_PARSE_TIMEOUT_SECONDS."""
+    import json
+    import resource
+    import subprocess
+    import sys
 
-    reader = PdfReader(io.BytesIO(data))
-    if reader.is_encrypted:
-        try:
-            # Many PDFs are "encrypted" only against editing, with an empty password to read them.
-            reader.decrypt("")
-            pages = [page.extract_text() or "" for page in reader.pages]
-        except (FileNotDecryptedError, NotImplementedError) as exc:
-            raise ExtractionError(_("The PDF is protected by a password.")) from exc
-    else:
-        pages = [page.extract_text() or "" for page in reader.pages]
-    return "\n\n".join(page.strip() for page in pages)
+    from django.conf import settings
+
+    memory = settings.PDF_PARSE_MAX_MEMORY_MB * 1024 * 1024
+
+    def limit_memory() -> None:  # runs in the child, before it starts Python
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "responses.pdf_text_child"],
+            input=data,
+            capture_output=True,
+            timeout=settings.PDF_PARSE_TIMEOUT_SECONDS,
+            preexec_fn=limit_memory,
+            cwd=settings.BASE_DIR,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise ExtractionError(
+            _("Reading the PDF took longer than %(seconds)d seconds and was stopped.")
+            % {"seconds": settings.PDF_PARSE_TIMEOUT_SECONDS}
+        ) from exc
+    if result.returncode != 0:
+        error = result.stderr.decode("utf-8", "replace")
+        if "MemoryError" in error or result.returncode < 0:
+            raise ExtractionError(
+                _("Reading the PDF needed more than %(mb)d MB of memory and was stopped.")
+                % {"mb": settings.PDF_PARSE_MAX_MEMORY_MB}
+            )
+        last = error.strip().splitlines()[-1] if error.strip() else f"exit {result.returncode}"
+        raise ExtractionError(_("The file could not be read (%(detail)s).") % {"detail": last})
+    answer = json.loads(result.stdout)
+    if answer.get("error") == "encrypted":
+        raise ExtractionError(_("The PDF is protected by a password."))
+    return "\n\n".join(page.strip() for page in answer["pages"])
+
+
+def _refuse_unsafe_package(data: bytes) -> None:
+    """The upload checks ran when the file came in; run them again before any parser sees the package."""
+    import zipfile
+
+    from responses.uploads import package_problem
+
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        if problem := package_problem(package):
+            raise ExtractionError(_("The document was not read: %(problem)s") % {"problem": problem})
 
 
 def _docx_text(data: bytes) -> str:
     import docx
+
+    _refuse_unsafe_package(data)
     from docx.table import Table
 
     document = docx.Document(io.BytesIO(data))
@@ -100,6 +140,7 @@ def _odt_text(data: bytes) -> str:
     from odf.namespaces import TABLENS, TEXTNS
     from odf.opendocument import load
 
+    _refuse_unsafe_package(data)
     document = load(io.BytesIO(data))
     lines: list[str] = []
 

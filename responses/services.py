@@ -46,7 +46,7 @@ from responses.models import (
     Stance,
 )
 from responses.search import schedule_response_refresh
-from responses.uploads import CheckedUpload
+from responses.uploads import CheckedUpload, storage_name
 from responses.versions import version_snapshot
 from stakeholders.models import Organisation
 from webhooks.services import webhook_emit
@@ -280,8 +280,9 @@ def _store_attachments(*, response: Response, files: Iterable[CheckedUpload], up
             extraction_queued_at=timezone.now(),
         )
         upload.file.seek(0)
-        # The storage writes the uploaded bytes as they are; the name only decides where.
-        attachment.file.save(upload.name, upload.file, save=False)
+        # The storage writes the uploaded bytes as they are. It never sees the sender's file name (kept in
+        # original_name, used for downloads): a random name with the extension of the checked type.
+        attachment.file.save(storage_name(upload), upload.file, save=False)
         attachment.save()
         _queue_extraction(attachment.pk)
         attachments.append(attachment)

@@ -1,6 +1,8 @@
 import logging
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.utils.translation import gettext as _
 
@@ -14,11 +16,23 @@ TRANSIENT_ERRORS = (OSError, OperationalError, InterfaceError)
 MAX_RETRIES = 4
 
 
-@shared_task(name="responses.extract_attachment_text", bind=True, max_retries=MAX_RETRIES, acks_late=True)
+# The PDF parser has its own cap (PDF_PARSE_TIMEOUT_SECONDS, in a child process); these bound the whole task.
+@shared_task(
+    name="responses.extract_attachment_text",
+    bind=True,
+    max_retries=MAX_RETRIES,
+    acks_late=True,
+    soft_time_limit=settings.PDF_PARSE_TIMEOUT_SECONDS + 60,
+    time_limit=settings.PDF_PARSE_TIMEOUT_SECONDS + 90,
+)
 def extract_attachment_text(self, attachment_id: int) -> str | None:
     """Extract and store the text of one attachment. Idempotent: a done attachment is left alone."""
     try:
         status = services.attachment_extract_text(attachment_id=attachment_id)
+    except SoftTimeLimitExceeded:
+        logger.warning("Extracting attachment %s ran out of time", attachment_id)
+        _record_failure(attachment_id, _("Reading the file took too long and was stopped."))
+        return None
     except TRANSIENT_ERRORS as exc:
         if self.request.retries >= self.max_retries:
             logger.warning("Giving up extracting attachment %s: %s", attachment_id, exc)

@@ -88,6 +88,14 @@ def check_upload(upload, *, max_bytes: int | None = None) -> CheckedUpload:
 
 
 KIND_LABELS = {PDF: "PDF", DOCX: "DOCX", ODT: "ODT", TXT: "text file"}
+EXTENSIONS = {PDF: ".pdf", DOCX: ".docx", ODT: ".odt", TXT: ".txt"}
+
+
+def storage_name(upload: CheckedUpload) -> str:
+    """A name to store the file under that owes nothing to the sender: random, with its type's extension."""
+    import uuid
+
+    return f"{uuid.uuid4().hex}{EXTENSIONS[upload.content_type]}"
 
 
 def _content_type_of(upload, sniffed: str) -> str | None:
@@ -150,6 +158,8 @@ def _structural_problem(upload, content_type: str) -> str:
                 missing = sorted(required - names)
                 if missing:
                     return _("the document lacks the part %(part)s.") % {"part": missing[0]}
+                if problem := package_problem(package):
+                    return problem
                 broken = package.testzip()
                 if broken:
                     return _("the part %(part)s is damaged.") % {"part": broken}
@@ -157,3 +167,60 @@ def _structural_problem(upload, content_type: str) -> str:
             return _("the package is damaged (%(detail)s).") % {"detail": exc}
         return ""
     return ""
+
+
+# Parts of a DOCX or ODT read as XML: checked with defusedxml before any word-processing library sees them.
+_XML_SUFFIXES = (".xml", ".rels")
+_READ_CHUNK = 64 * 1024
+
+
+def package_problem(package: zipfile.ZipFile) -> str:
+    """Why a DOCX/ODT package must not be unpacked or parsed, or "" when it may.
+
+    Checked from the zip directory first, before decompressing anything: the number of parts, their
+    total unpacked size and each part's compression ratio (a zip bomb unpacks a few kilobytes into
+    gigabytes). Then each XML part is unpacked, never past the size it declares, and parsed with
+    defusedxml, which refuses document type declarations and so every entity trick (billion laughs,
+    external entities). Word processors write neither.
+    """
+    members = package.infolist()
+    if len(members) > settings.PACKAGE_MAX_MEMBERS:
+        return _("the document holds %(count)d parts, more than a document has.") % {"count": len(members)}
+    limit = settings.PACKAGE_MAX_UNPACKED_MB * 1024 * 1024
+    if sum(member.file_size for member in members) > limit:
+        return _("the document would unpack to more than %(max)s.") % {"max": filesizeformat(limit)}
+    for member in members:
+        if member.file_size > 1024 * 1024 and member.file_size > settings.PACKAGE_MAX_RATIO * max(
+            member.compress_size, 1
+        ):
+            return _("the part %(part)s is compressed suspiciously far (a zip bomb?).") % {"part": member.filename}
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import ParseError, fromstring
+
+    for member in members:
+        if not member.filename.endswith(_XML_SUFFIXES):
+            continue
+        data = _read_capped(package, member)
+        if data is None:
+            return _("the part %(part)s is larger than it declares.") % {"part": member.filename}
+        try:
+            fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        except DefusedXmlException:
+            return _("the part %(part)s declares XML entities, which documents never need.") % {"part": member.filename}
+        except ParseError as exc:
+            return _("the part %(part)s is not well-formed XML (%(detail)s).") % {
+                "part": member.filename,
+                "detail": exc,
+            }
+    return ""
+
+
+def _read_capped(package: zipfile.ZipFile, member: zipfile.ZipInfo) -> bytes | None:
+    """The part's bytes, or None if it unpacks to more than its declared size (a lying directory)."""
+    out = bytearray()
+    with package.open(member) as stream:
+        while chunk := stream.read(_READ_CHUNK):
+            out += chunk
+            if len(out) > member.file_size:
+                return None
+    return bytes(out)

@@ -6,21 +6,17 @@ from pathlib import Path
 from exports.builders import tables
 from exports.pack import PackSource
 
-# A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
 
 def _safe(value: object) -> str:
-    text = tables.as_text(value)
-    if isinstance(value, str) and text.startswith(FORMULA_TRIGGERS):
-        return "'" + text
-    return text
+    """A cell as text; anything a spreadsheet could take for a formula gets a leading apostrophe."""
+    return tables.neutralise_formula(tables.as_text(value))
 
 
 def write_csv(source: PackSource, path: Path) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(tables.response_header(source))
+        # Header cells name topics and questions, which users typed: neutralised like the rest.
+        writer.writerow([_safe(title) for title in tables.response_header(source)])
         for response in source.iter_responses():
             writer.writerow([_safe(value) for value in tables.response_row(source, response)])
     source.progress.advance()

@@ -41,7 +41,7 @@ class _Sheet:
         self.rows = 0
         cells = []
         for title_text in header:
-            cell = WriteOnlyCell(self.ws, value=_clean(title_text))
+            cell = _cell(self.ws, title_text)
             cell.font = HEADER_FONT
             cells.append(cell)
         self._append(cells)
@@ -75,8 +75,11 @@ def _clean(value: str) -> str:
 def _cell(ws: WriteOnlyWorksheet, value: object) -> WriteOnlyCell:
     if isinstance(value, str):
         cell = WriteOnlyCell(ws, value=_clean(value))
-        # Text typed by users is never a formula, even when it starts with "=".
+        # Text typed by users is never a formula, even when it starts with "=": stored as a string, and
+        # marked with Excel's quote prefix so that editing the cell does not turn it into one either.
         cell.data_type = "s"
+        if tables.looks_like_formula(value):
+            cell.quotePrefix = True
         if "\n" in value:
             cell.alignment = WRAP
         return cell

@@ -87,3 +87,18 @@ def as_text(value: object) -> str:
     if isinstance(value, datetime.date):
         return value.isoformat()
     return str(value)
+
+
+# A cell whose text starts with one of these (after any spaces) is run as a formula by spreadsheet programs
+# (CSV/formula injection, OWASP): = + - @, tab and carriage return, and the full-width forms some locales of
+# Excel also accept.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def looks_like_formula(text: str) -> bool:
+    return text.startswith(FORMULA_TRIGGERS) or text.lstrip(" \n").startswith(FORMULA_TRIGGERS)
+
+
+def neutralise_formula(text: str) -> str:
+    """Text a spreadsheet shows as typed, never runs: a leading apostrophe where it could start a formula."""
+    return "'" + text if looks_like_formula(text) else text
