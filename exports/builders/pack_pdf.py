@@ -4,14 +4,15 @@ WeasyPrint lays a whole document out in memory before it writes a page (about 3 
 a 5,000-response pack in one document would need gigabytes. The pack is therefore cut into parts of
 about PART_TEXT_BUDGET characters each (the cover, the contents, then the stance matrix, the
 responses, the answers by question and the appendix, each in as many parts as it takes), each laid
-out alone, exactly once; the parts' PDFs are then joined with pypdf:
+out alone, exactly once; the parts' PDFs are then joined (pdf_join.py):
 
 1. Each body part is rendered to HTML from one batch of rows, laid out, and written to a PDF of its
    own at once; its page count and the page on which each response and question starts are kept.
 2. The front matter (cover and contents, which lists those pages) is laid out until its own page count
    is stable, since the body's page numbers start after it, and written. It is small: a line a response.
 3. The PDFs are joined, with bookmarks (the PDF's outline) for chapters, responses and questions, and
-   each page gets its "Page X of Y" footer, stamped now that the total is known (footer.py).
+   each page gets its "Page X of Y" footer, stamped now that the total is known (footer.py). The
+   join streams too: it holds one part at a time.
 
 So memory holds one part at a time, and laying out, the costly step, is done once per page. One
 response longer than the budget still makes one part, so a single enormous submission needs memory
@@ -27,12 +28,11 @@ from typing import TypeVar
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pypdf import PdfWriter
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from exports.builders.attachments import named_attachments
-from exports.builders.footer import FooterStamp
+from exports.builders.pdf_join import Bookmark, join_parts
 from exports.pack import STANCE_SHORT, PackSource
 from responses.models import Answer, Response, Stance
 
@@ -222,22 +222,13 @@ def _join(
     starts: dict[str, int],
     front_pages: int,
 ) -> None:
-    writer = PdfWriter()
-    for part_path in part_paths:
-        writer.append(str(part_path), import_outline=False)
-    writer.add_metadata({"/Title": source.consultation.title, "/Creator": "Consultrack"})
-    writer.add_outline_item(title=source.consultation.title, page_number=0)
-    writer.add_outline_item(title=_("Contents"), page_number=1 if front_pages > 1 else 0)
-    chapter = None
+    bookmarks = [Bookmark(source.consultation.title, 0), Bookmark(_("Contents"), 1 if front_pages > 1 else 0)]
     for anchor, title, level in outline:
-        page = front_pages + starts[anchor]
-        if level == 1:
-            chapter = writer.add_outline_item(title=title, page_number=page)
+        bookmark = Bookmark(title, front_pages + starts[anchor])
+        if level == 1 or len(bookmarks) < 3:
+            bookmarks.append(bookmark)
         else:
-            writer.add_outline_item(title=title, page_number=page, parent=chapter)
-    stamp = FooterStamp(writer, _("Page {page} of {pages}"))
-    total = len(writer.pages)
-    for number, page in enumerate(writer.pages, start=1):
-        stamp.apply(page, page=number, pages=total)
-    with path.open("wb") as handle:
-        writer.write(handle)
+            bookmarks[-1].children.append(bookmark)
+    join_parts(
+        part_paths, path, title=source.consultation.title, footer=_("Page {page} of {pages}"), bookmarks=bookmarks
+    )
