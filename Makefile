@@ -41,9 +41,10 @@ services: ## Make sure PostgreSQL and Redis answer, starting them when they do n
 chromium: ## Install Chromium for the browser tests when it is missing
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
-fonts: ## Install fonts covering Latin, Arabic and CJK scripts (for PDF packs) when missing
+fonts: ## Install fonts covering Latin, Arabic and CJK scripts, and HarfBuzz's subsetter (for PDF packs), when missing
 	@fc-list 2>/dev/null | grep -q "Noto Sans CJK" && fc-list | grep -q "Noto Sans Arabic" && fc-list | grep -q "DejaVu Sans" \
-	  || { apt-get update -qq && apt-get install -y -qq fonts-dejavu-core fonts-noto-core fonts-noto-cjk; }
+	  && /sbin/ldconfig -p | grep -q libharfbuzz-subset \
+	  || { apt-get update -qq && apt-get install -y -qq fonts-dejavu-core fonts-noto-core fonts-noto-cjk libharfbuzz-subset0; }
 
 test: $(BIN)/.dev services chromium fonts ## Run the whole suite (PostgreSQL, Redis, Celery worker, Chromium)
 	DEBUG=true $(BIN)/python manage.py collectstatic --no-input --verbosity 0

@@ -5,8 +5,11 @@
 
 Generates the consultations once (bench/export_data.py), then builds each format in a fresh child
 process and prints the child's peak resident memory above its baseline (after Django and the builder
-libraries are imported) and the peak of Python allocations seen by tracemalloc. A benchmark, not a
-test: it prints numbers and asserts nothing.
+libraries are imported), the peak of Python allocations seen by tracemalloc, and the wall and CPU
+seconds of the build (on a shared machine the CPU time is the steadier figure). The PDF's speed
+depends on the system: WeasyPrint subsets fonts with HarfBuzz when libharfbuzz-subset0 is installed
+(as in the Dockerfile), else with the much slower fontTools. A benchmark, not a test: it prints
+numbers and asserts nothing.
 """
 
 import argparse
@@ -39,6 +42,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process: on a shared machine, wall time says as much about the neighbours."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def measure(slug: str, fmt: str, trace: bool) -> dict:
     """Build one pack in this process and report its memory (the child's side)."""
     setup_django()
@@ -56,11 +65,11 @@ def measure(slug: str, fmt: str, trace: bool) -> dict:
     baseline = peak_rss_mb()
     if trace:
         tracemalloc.start()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), cpu_seconds()
     with tempfile.TemporaryDirectory() as workdir:
         built = build_pack(source, fmt=fmt, include_attachments=True, workdir=Path(workdir))
         size = built.size
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
     traced = tracemalloc.get_traced_memory()[1] / 2**20 if trace else None
     return {
         "responses": built.counts.responses,
@@ -70,6 +79,7 @@ def measure(slug: str, fmt: str, trace: bool) -> dict:
         "rss_growth_mb": round(peak_rss_mb() - baseline, 1),
         "tracemalloc_peak_mb": round(traced, 1) if traced is not None else None,
         "seconds": round(seconds, 1),
+        "cpu_seconds": round(cpu, 1),
         "output_mb": round(size / 2**20, 2),
     }
 
@@ -97,7 +107,7 @@ def main() -> None:
         generate(slug=f"bench-pack-{size}", responses=size)
         print(f"data for {size} responses ready in {time.perf_counter() - started:.1f}s", file=sys.stderr)
 
-    header = f"{'responses':>9} {'format':>6} {'baseline':>9} {'peak RSS':>9} {'growth':>8} {'tracemalloc':>11} {'seconds':>8} {'output':>8}"
+    header = f"{'responses':>9} {'format':>6} {'baseline':>9} {'peak RSS':>9} {'growth':>8} {'tracemalloc':>11} {'seconds':>8} {'cpu':>8} {'output':>8}"
     print(header)
     for fmt in args.formats:
         for size in args.sizes:
@@ -113,7 +123,8 @@ def main() -> None:
             traced = "-" if row["tracemalloc_peak_mb"] is None else f"{row['tracemalloc_peak_mb']} MB"
             print(
                 f"{row['responses']:>9} {fmt:>6} {row['baseline_rss_mb']:>6} MB {row['peak_rss_mb']:>6} MB "
-                f"{row['rss_growth_mb']:>5} MB {traced:>11} {row['seconds']:>7}s {row['output_mb']:>5} MB",
+                f"{row['rss_growth_mb']:>5} MB {traced:>11} {row['seconds']:>7}s {row['cpu_seconds']:>7}s "
+                f"{row['output_mb']:>5} MB",
                 flush=True,
             )
 

@@ -65,15 +65,13 @@ def _write_part(source: PackSource, fmt: ExportFormat, path: Path, *, include_at
 
 
 def work_units(fmt: ExportFormat, counts: PackCounts, *, include_attachments: bool) -> int:
-    """Items of progress: a step per response and file (two for the PDF, laid out twice), one to finish each."""
+    """Items of progress: a step per response and file, one to finish each."""
 
-    def units(part: ExportFormat) -> int:
-        return counts.responses * (2 if part == ExportFormat.PDF else 1) + 1
-
+    per_file = counts.responses + 1
     if fmt != ExportFormat.ZIP:
-        return units(fmt)
+        return per_file
     attachments = counts.attachments if include_attachments else 0
-    return sum(units(part) for part in ZIP_PARTS) + attachments + 1
+    return per_file * len(ZIP_PARTS) + attachments + 1
 
 
 def build_pack(source: PackSource, *, fmt: ExportFormat, include_attachments: bool, workdir: Path) -> BuiltPack:

@@ -4,20 +4,22 @@ WeasyPrint lays a whole document out in memory before it writes a page (about 3 
 a 5,000-response pack in one document would need gigabytes. The pack is therefore cut into parts of
 about PART_TEXT_BUDGET characters each (the cover, the contents, then the stance matrix, the
 responses, the answers by question and the appendix, each in as many parts as it takes), each laid
-out alone; the parts' PDFs are then joined with pypdf:
+out alone, exactly once; the parts' PDFs are then joined (pdf_join.py):
 
-1. Each body part is rendered to HTML from one batch of rows and laid out to learn its page count and
-   on which page each response and question starts; its HTML is kept in the work folder.
+1. Each body part is rendered to HTML from one batch of rows, laid out, and written to a PDF of its
+   own at once; its page count and the page on which each response and question starts are kept.
 2. The front matter (cover and contents, which lists those pages) is laid out until its own page count
-   is stable, since the body's page numbers start after it, and written.
-3. Each body part is laid out again with its first page number and the total, and written.
-4. The PDFs are joined, with bookmarks (the PDF's outline) for chapters, responses and questions.
+   is stable, since the body's page numbers start after it, and written. It is small: a line a response.
+3. The PDFs are joined, with bookmarks (the PDF's outline) for chapters, responses and questions, and
+   each page gets its "Page X of Y" footer, stamped now that the total is known (footer.py). The
+   join streams too: it holds one part at a time.
 
-So memory holds one part at a time, at the cost of laying the body out twice. One response longer
-than the budget still makes one part, so a single enormous submission needs memory of its own size.
+So memory holds one part at a time, and laying out, the costly step, is done once per page. One
+response longer than the budget still makes one part, so a single enormous submission needs memory
+of its own size.
 """
 
-import re
+import gc
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,13 +27,12 @@ from typing import TypeVar
 
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from pypdf import PdfWriter
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher
 
 from exports.builders.attachments import named_attachments
+from exports.builders.pdf_join import Bookmark, join_parts
 from exports.pack import STANCE_SHORT, PackSource
 from responses.models import Answer, Response, Stance
 
@@ -41,28 +42,6 @@ T = TypeVar("T")
 PART_TEXT_BUDGET = 100_000
 # Table rows per part, for the matrix, the appendix and the contents.
 ROWS_PER_PART = 200
-# Placeholders in a part's CSS for page numbers known only once every part has been laid out.
-FIRST_PAGE = "__PACK_FIRST_PAGE__"
-TOTAL_PAGES = "__PACK_TOTAL_PAGES__"
-
-
-def css_string(text: str) -> str:
-    """A CSS string literal: quotes, backslashes, line breaks and '<' escaped."""
-    escaped = re.sub(r'[\\"<\n\r]', lambda m: f"\\{ord(m.group()):x} ", text)
-    return f'"{escaped}"'
-
-
-def page_x_of_y(total: str) -> SafeString:
-    """The footer's translated "Page X of Y" as CSS content: the page counter and the pack's total."""
-    content = []
-    for part in re.split(r"(\{page\}|\{pages\})", _("Page {page} of {pages}")):
-        if part == "{page}":
-            content.append("counter(page)")
-        elif part == "{pages}":
-            content.append(css_string(total))
-        elif part:
-            content.append(css_string(part))
-    return mark_safe(" ".join(content))  # noqa: S308  (built from escaped CSS strings above)
 
 
 @dataclass
@@ -73,13 +52,6 @@ class Part:
     # (anchor id, bookmark title, bookmark level) of what starts in this part.
     marks: list[tuple[str, str, int]] = field(default_factory=list)
     responses: int = 0
-
-
-@dataclass
-class LaidOutPart:
-    html_path: Path
-    pages: int
-    responses: int
 
 
 def _chunks(items: Iterable[T], *, size: Callable[[T], int] = lambda item: 1, budget: int) -> Iterator[list[T]]:
@@ -167,25 +139,12 @@ def _front_parts(source: PackSource, contents: list[tuple[int, str, int]]) -> It
         yield Part("exports/_pack_contents.html", {"entries": entries, "first": number == 1}, heading)
 
 
-def _html(source: PackSource, part: Part, *, first_page: str, total: str) -> str:
-    context = {
-        "consultation": source.consultation,
-        "section": part.section,
-        "part_template": part.template,
-        "first_page": first_page,
-        "page_x_of_y": page_x_of_y(total),
-        **part.context,
-    }
+def _html(source: PackSource, part: Part) -> str:
+    context = {"consultation": source.consultation, "section": part.section, "part_template": part.template}
+    context.update(part.context)
     # Dates in the pack read in the requester's zone, which the cover names.
     with timezone.override(source.zone):
         return render_to_string("exports/pack.html", context)
-
-
-def _numbered(html: str, *, first_page: int, total: int) -> str:
-    """Put the page numbers into a part laid out before they were known (only its <style> is touched)."""
-    head, _sep, body = html.partition("</style>")
-    head = head.replace(FIRST_PAGE, str(first_page)).replace(TOTAL_PAGES, str(total))
-    return f"{head}</style>{body}"
 
 
 def _document(html: str) -> HTML:
@@ -194,19 +153,25 @@ def _document(html: str) -> HTML:
     return HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=["data"]))
 
 
+def _release() -> None:
+    """Free the part just written. Its boxes and fonts (the whole CJK font file, some 20 MB, is read
+    for each part) refer to each other in cycles that only the cyclic collector frees; left to its
+    own schedule, several parts' worth pile up."""
+    gc.collect()
+
+
 def write_pdf(source: PackSource, path: Path, *, include_attachments: bool) -> None:
     workdir = path.parent / f"{path.stem}-parts"
     workdir.mkdir(exist_ok=True)
     progress = source.progress
 
-    # 1. Lay out each body part once, to count its pages and find where each response starts.
-    parts: list[LaidOutPart] = []
+    # 1. Lay out each body part once and write it, noting where each response and question starts.
+    body_paths: list[Path] = []
     starts: dict[str, int] = {}  # anchor -> page index within the body
     outline: list[tuple[str, str, int]] = []
     body_pages = 0
     for number, part in enumerate(_body_parts(source, include_attachments=include_attachments)):
-        html = _html(source, part, first_page=FIRST_PAGE, total=TOTAL_PAGES)
-        document = _document(_numbered(html, first_page=1, total=1)).render()
+        document = _document(_html(source, part)).render()
         anchor_pages: dict[str, int] = {}
         for index, page in enumerate(document.pages):
             for anchor in page.anchors:
@@ -215,11 +180,13 @@ def write_pdf(source: PackSource, path: Path, *, include_attachments: bool) -> N
         for anchor, title, level in part.marks:
             starts[anchor] = body_pages + anchor_pages.get(anchor, 0)
             outline.append((anchor, title, level))
-        html_path = workdir / f"part-{number:05d}.html"
-        html_path.write_text(html, encoding="utf-8")
-        parts.append(LaidOutPart(html_path, len(document.pages), part.responses))
+        body_paths.append(workdir / f"part-{number:05d}.pdf")
+        document.write_pdf(target=str(body_paths[-1]))
         body_pages += len(document.pages)
         del document
+        _release()
+        progress.advance(part.responses)
+        progress.checkpoint()
 
     # 2. The front matter, until its page count is stable: the contents' numbers start after it.
     front_pages = 2
@@ -227,32 +194,19 @@ def write_pdf(source: PackSource, path: Path, *, include_attachments: bool) -> N
         contents = [(level, title, front_pages + starts[anchor] + 1) for anchor, title, level in outline]
         front_paths, laid_out = [], 0
         for number, part in enumerate(_front_parts(source, contents)):
-            html = _html(source, part, first_page=str(laid_out + 1), total=str(front_pages + body_pages))
-            document = _document(html).render()
+            document = _document(_html(source, part)).render()
             front_paths.append(workdir / f"front-{number:05d}.pdf")
             document.write_pdf(target=str(front_paths[-1]))
             laid_out += len(document.pages)
             del document
+            _release()
         if laid_out == front_pages:
             break
         front_pages = laid_out
-    total = front_pages + body_pages
     progress.checkpoint()
 
-    # 3. Each body part again, numbered, to a PDF of its own.
-    part_paths = list(front_paths)
-    next_page = front_pages + 1
-    for part in parts:
-        html = _numbered(part.html_path.read_text(encoding="utf-8"), first_page=next_page, total=total)
-        pdf_path = part.html_path.with_suffix(".pdf")
-        _document(html).write_pdf(target=str(pdf_path))
-        part.html_path.unlink()
-        part_paths.append(pdf_path)
-        next_page += part.pages
-        progress.advance(part.responses)
-        progress.checkpoint()
-
-    # 4. Join the parts and add the bookmarks.
+    # 3. Join the parts, add the bookmarks and number the pages.
+    part_paths = front_paths + body_paths
     _join(part_paths, path, source, outline, starts, front_pages)
     for part_path in part_paths:
         part_path.unlink()
@@ -268,18 +222,13 @@ def _join(
     starts: dict[str, int],
     front_pages: int,
 ) -> None:
-    writer = PdfWriter()
-    for part_path in part_paths:
-        writer.append(str(part_path), import_outline=False)
-    writer.add_metadata({"/Title": source.consultation.title, "/Creator": "Consultrack"})
-    writer.add_outline_item(title=source.consultation.title, page_number=0)
-    writer.add_outline_item(title=_("Contents"), page_number=1 if front_pages > 1 else 0)
-    chapter = None
+    bookmarks = [Bookmark(source.consultation.title, 0), Bookmark(_("Contents"), 1 if front_pages > 1 else 0)]
     for anchor, title, level in outline:
-        page = front_pages + starts[anchor]
-        if level == 1:
-            chapter = writer.add_outline_item(title=title, page_number=page)
+        bookmark = Bookmark(title, front_pages + starts[anchor])
+        if level == 1 or len(bookmarks) < 3:
+            bookmarks.append(bookmark)
         else:
-            writer.add_outline_item(title=title, page_number=page, parent=chapter)
-    with path.open("wb") as handle:
-        writer.write(handle)
+            bookmarks[-1].children.append(bookmark)
+    join_parts(
+        part_paths, path, title=source.consultation.title, footer=_("Page {page} of {pages}"), bookmarks=bookmarks
+    )
