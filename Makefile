@@ -7,6 +7,15 @@ PORT ?= 8000
 # Tests run against the local PostgreSQL and Redis; override to point elsewhere.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/consultrack
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/15
+# `make test` runs two pytest processes side by side (one per core), each on its own database and Redis
+# database: the browser, worker, benchmark and permission-matrix tests in one, all the others in the other.
+TEST_DATABASE_URL_2 ?= postgres://postgres@127.0.0.1:5432/consultrack_2
+TEST_BROKER_URL_2 ?= redis://127.0.0.1:6379/14
+SLOW_TESTS := tests/e2e tests/test_bench.py tests/test_permission_matrix.py tests/test_celery_worker.py \
+  tests/test_export_worker.py tests/test_notifications_worker.py tests/test_webhooks_worker.py \
+  tests/test_campaigns_worker.py tests/test_reminders_concurrency.py
+TEST_ENV := DEBUG=false SECRET_KEY=test-secret-key-not-for-production-0123456789abcdefghijklmnop \
+  SECURE_SSL_REDIRECT=false DJANGO_ALLOW_ASYNC_UNSAFE=true
 # make bench: this database is dropped and made again, then filled with BENCH_RESPONSES synthetic responses.
 BENCH_RESPONSES ?= 200000
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/consultrack_bench
@@ -48,10 +57,19 @@ fonts: ## Install fonts covering Latin, Arabic and CJK scripts, and HarfBuzz's s
 
 test: $(BIN)/.dev services chromium fonts ## Run the whole suite (PostgreSQL, Redis, Celery worker, Chromium)
 	DEBUG=true $(BIN)/python manage.py collectstatic --no-input --verbosity 0
-	DEBUG=false SECRET_KEY=test-secret-key-not-for-production-0123456789abcdefghijklmnop \
-	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
-	SECURE_SSL_REDIRECT=false DJANGO_ALLOW_ASYNC_UNSAFE=true \
-	$(BIN)/pytest $(PYTEST_ARGS)
+ifneq ($(strip $(PYTEST_ARGS)),)
+	$(TEST_ENV) DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/pytest $(PYTEST_ARGS)
+else
+	@mkdir -p var; echo "pytest: two processes; their logs follow when both are done (var/test-*.log)"
+	@$(TEST_ENV) DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+	  $(BIN)/pytest $(SLOW_TESTS) > var/test-browser-and-workers.log 2>&1 & slow=$$!; \
+	$(TEST_ENV) DATABASE_URL=$(TEST_DATABASE_URL_2) CELERY_BROKER_URL=$(TEST_BROKER_URL_2) \
+	  $(BIN)/pytest $(addprefix --ignore=,$(SLOW_TESTS)) > var/test-others.log 2>&1 & others=$$!; \
+	wait $$slow; slow_status=$$?; wait $$others; others_status=$$?; \
+	cat var/test-browser-and-workers.log var/test-others.log; \
+	echo "browser, worker, benchmark and permission tests: exit $$slow_status; all other tests: exit $$others_status"; \
+	test $$slow_status -eq 0 -a $$others_status -eq 0
+endif
 
 bench: $(BIN)/.runtime services fonts ## Benchmark pages, packs and reminders at BENCH_RESPONSES responses; writes bench/RESULTS.md
 	$(BIN)/python bench/run.py --responses $(BENCH_RESPONSES) --database-url $(BENCH_DATABASE_URL) \

@@ -174,7 +174,7 @@ class ExportJobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         },
     )
     @action(detail=True, methods=["get"])
-    def download(self, request, pk=None) -> FileResponse:
+    def download(self, request, pk=None, format=None) -> FileResponse:
         job = self.get_object()
         if not job.is_downloadable:
             raise NotFound(_("This pack has no file to download (not built yet, failed, or expired)."))

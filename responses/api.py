@@ -576,7 +576,7 @@ class ResponseViewSet(
         ],
     )
     @action(detail=True, methods=["post"])
-    def submit(self, request, pk=None) -> ApiResponse:
+    def submit(self, request, pk=None, format=None) -> ApiResponse:
         response = self.get_object()
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -629,7 +629,7 @@ class ResponseViewSet(
         },
     )
     @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser], filterset_class=None)
-    def attachments(self, request, pk=None) -> ApiResponse:
+    def attachments(self, request, pk=None, format=None) -> ApiResponse:
         response = self.get_object()
         if request.method == "GET":
             attachments = response.attachments.select_related("uploaded_by")
@@ -680,7 +680,7 @@ class AttachmentViewSet(viewsets.ReadOnlyModelViewSet):
         },
     )
     @action(detail=True, methods=["get"])
-    def download(self, request, pk=None) -> FileResponse:
+    def download(self, request, pk=None, format=None) -> FileResponse:
         attachment = self.get_object()
         try:
             stored = attachment.file.open("rb")
@@ -777,7 +777,7 @@ class CommentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         responses={200: CommentSerializer, 409: OpenApiResponse(description="Not a thread, or comments closed.")},
     )
     @action(detail=True, methods=["post"])
-    def resolve(self, request, pk=None) -> ApiResponse:
+    def resolve(self, request, pk=None, format=None) -> ApiResponse:
         return self._set_resolved(resolved=True)
 
     @extend_schema(
@@ -787,7 +787,7 @@ class CommentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         responses={200: CommentSerializer, 409: OpenApiResponse(description="Not a thread, or comments closed.")},
     )
     @action(detail=True, methods=["post"])
-    def reopen(self, request, pk=None) -> ApiResponse:
+    def reopen(self, request, pk=None, format=None) -> ApiResponse:
         return self._set_resolved(resolved=False)
 
     @property
@@ -798,7 +798,11 @@ class CommentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def _set_resolved(self, *, resolved: bool) -> ApiResponse:
         comment = self.get_object()
         if refusal := rules.refusal_to_resolve(self.request.user, comment):
-            raise Conflict(refusal, code="not_allowed_now")
+            response = comment.response
+            if comment.parent_id is not None or response.is_received or response.is_locked:
+                raise Conflict(refusal, code="not_allowed_now")
+            # As for adding a comment: not one of the people drafting or reviewing it is a matter of who.
+            raise PermissionDenied(refusal)
         change = services.comment_resolve if resolved else services.comment_reopen
         change(comment=comment, by=self.request.user)
         comment.refresh_from_db()

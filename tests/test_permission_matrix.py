@@ -2,17 +2,22 @@
 
 A URL without an entry fails `test_every_url_has_an_entry` with the exact line to add; an entry
 whose codes differ from what the page answers fails `test_urls_answer_as_the_matrix_says` for its area.
+
+The world is made once for the module, and every URL is tried once by each kind of user with each method
+(fixture `observations`, each request in a savepoint rolled back after it); the tests read what it saw.
 """
 
 import re
 import uuid
+from http.cookies import SimpleCookie
 
 import pytest
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests import permission_matrix as pm
@@ -31,6 +36,7 @@ from tests.factories import (
     ResponseFactory,
     TagFactory,
     TopicFactory,
+    UserFactory,
 )
 
 METHODS = ("GET", "POST")
@@ -51,24 +57,46 @@ def _walk(patterns, prefix: str = "", namespace: str | None = None):
                 yield route, route
 
 
+FORMAT_SUFFIX = ".<format>"
+
+
 def project_urls() -> dict[str, str]:
-    """Matrix key (the namespaced URL name, or the route of an unnamed pattern) -> its route."""
-    return dict(_walk(get_resolver().url_patterns))
+    """Matrix key (the namespaced URL name, or the route of an unnamed pattern) -> its route.
+
+    DRF's format-suffix route (`organisations.json`) shares its name with the plain one: it is keyed
+    by the name and FORMAT_SUFFIX, so that both are tried.
+    """
+    urls = {}
+    for key, route in _walk(get_resolver().url_patterns):
+        if key in urls and "(?P<format>" in route:
+            key += FORMAT_SUFFIX
+        assert key not in urls, f"two URL patterns are keyed {key!r}: {urls[key]!r} and {route!r}"
+        urls[key] = route
+    return urls
 
 
-@pytest.fixture
-def world(settings, tmp_path, policy_user, reviewer_user, admin_user, outsider):
+def _make_world() -> dict:
     """One of everything a URL can name, so that every URL can be built and answered."""
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
     from django_otp.plugins.otp_totp.models import TOTPDevice
+    from rest_framework.authtoken.models import Token
 
+    from accounts.roles import Role
     from exports.models import ExportJob, ExportStatus
     from notifications.models import EmailMute
     from reminders.models import ReminderLog, ReminderPreference
     from reminders.services import unsubscribe_token
+    from responses.models import Campaign, CampaignDetection, Response, SavedSearch
+    from responses.services import EVENT_RESPONSE_SUBMITTED
     from stakeholders.models import OrganisationMerge
+    from webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
 
-    settings.MEDIA_ROOT = tmp_path / "media"
+    # The users of tests/conftest.py, made once for the module.
+    policy_user = UserFactory(username="policy", role=Role.POLICY_STAFF)
+    reviewer_user = UserFactory(username="reviewer", role=Role.REVIEWER)
+    admin_user = UserFactory(username="admin", role=Role.ADMIN, is_staff=True)
+    outsider = UserFactory(username="outsider")
+
     organisation = OrganisationFactory(slug="acme")
     contact = ContactFactory(organisation=organisation)
     OrganisationAliasFactory(organisation=organisation)
@@ -98,7 +126,7 @@ def world(settings, tmp_path, policy_user, reviewer_user, admin_user, outsider):
     TOTPDevice.objects.create(user=reviewer_user, name="Phone", confirmed=False)
     preference, _created = ReminderPreference.objects.get_or_create(user=policy_user)
     calendar_token = preference.regenerate_calendar_token()
-    ReminderLog.objects.create(
+    reminder = ReminderLog.objects.create(
         consultation=consultation,
         recipient_key=f"user:{policy_user.pk}",
         user=policy_user,
@@ -107,6 +135,26 @@ def world(settings, tmp_path, policy_user, reviewer_user, admin_user, outsider):
         deadline=consultation.deadline,
         due_at=consultation.deadline,
         scan_id=uuid.uuid4(),
+    )
+    # Campaigns, searches, the API and webhooks.
+    campaign = Campaign.objects.create(consultation=consultation, representative=response)
+    Response.objects.filter(pk=response.pk).update(campaign=campaign)
+    CampaignDetection.objects.create(consultation=consultation)
+    saved_search = SavedSearch.objects.create(owner=policy_user, name="Energy", query="energy")
+    Token.objects.create(user=admin_user)
+    webhook = Webhook.objects.create(
+        name="Intranet CRM",
+        url="https://crm.example.org/hook",
+        events=[EVENT_RESPONSE_SUBMITTED],
+        secret="s3cret-for-the-matrix",
+        created_by=admin_user,
+    )
+    delivery = WebhookDelivery.objects.create(
+        webhook=webhook,
+        event=EVENT_RESPONSE_SUBMITTED,
+        payload={"id": response.pk},
+        status=DeliveryStatus.FAILED,
+        attempts=5,
     )
     objects = {
         "organisation": organisation,
@@ -120,15 +168,24 @@ def world(settings, tmp_path, policy_user, reviewer_user, admin_user, outsider):
         "notification": notification,
         "job": job,
         "user": policy_user,
+        "campaign": campaign,
+        "saved_search": saved_search,
+        "webhook": webhook,
+        "delivery": delivery,
+        "topic": topic,
+        "reminder": reminder,
+        "question": consultation.questions.first(),
     }
     values = {
         "calendar_token": calendar_token,
         "unsubscribe_token": unsubscribe_token(contact),
         "import_token": "not-an-upload-of-this-session",
         "fmt": "csv",
+        "format": "json",
         "number": 1,
         "app_label": "consultations",
         "url": "no-such-page/",
+        "api_path": "no-such-endpoint/",
         "content_type_id": ContentType.objects.get_for_model(consultation).pk,
         "consultation_id": consultation.pk,
     }
@@ -140,6 +197,16 @@ def world(settings, tmp_path, policy_user, reviewer_user, admin_user, outsider):
         pm.ADMIN: admin_user,
     }
     return {"users": users, "objects": objects, "values": values}
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The world, made once for the module in a transaction rolled back at its end (its uploads in a
+    temporary MEDIA_ROOT, kept for the walk that downloads them)."""
+    media_root = tmp_path_factory.mktemp("media")
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media_root), transaction.atomic():
+        yield _make_world()
+        transaction.set_rollback(True)
 
 
 def _value(world: dict, source):
@@ -167,7 +234,7 @@ def _admin_instance(app_model: str):
 
 def build_url(key: str, route: str, world: dict) -> str:
     """The address of the pattern `key`, its arguments taken from the world fixture."""
-    arguments = {**pm.DEFAULT_ARGS, **pm.ARGS.get(key, {})}
+    arguments = {**pm.DEFAULT_ARGS, **pm.ARGS.get(key.removesuffix(FORMAT_SUFFIX), {})}
     if match := _ADMIN_REDIRECT.match(key):
         instance = _admin_instance(f"{match['app']}_{match['model']}")
         return f"/admin/{match['app']}/{match['model']}/{instance.pk}/"
@@ -188,48 +255,71 @@ def build_url(key: str, route: str, world: dict) -> str:
             key,
             kwargs={"content_type_id": _value(world, "content_type_id"), "object_id": _value(world, "consultation_id")},
         )
+    if key == "api/^(?P<path>.*)$":
+        return "/api/" + world["values"]["api_path"]
     names = re.findall(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>", route)
     kwargs = {name: _value(world, arguments[name]) for pair in names for name in pair if name}
-    return reverse(key, kwargs=kwargs)
+    return reverse(key.removesuffix(FORMAT_SUFFIX), kwargs=kwargs)
 
 
-def answer(world: dict, url: str, method: str, role: str) -> int:
-    """The status code `role` gets for `method` on `url`; whatever the request changed is rolled back."""
-    with transaction.atomic():
-        client = Client()
-        user = world["users"][role]
+class Visitor:
+    """One kind of user: a client signed in once, its cookies put back after every request."""
+
+    def __init__(self, user) -> None:
+        self.client = Client()
         if user is not None:
-            client.force_login(user)
-        response = client.get(url) if method == "GET" else client.post(url, {})
-        transaction.set_rollback(True)
-    return response.status_code
+            self.client.force_login(user)
+        self.cookies = {name: morsel.value for name, morsel in self.client.cookies.items()}
+
+    def answer(self, url: str, method: str) -> int:
+        """The status code of `method` on `url`; whatever the request changed is rolled back (a sign-out
+        included: the session row comes back with the rollback, its cookie is put back here)."""
+        with transaction.atomic():
+            response = self.client.get(url) if method == "GET" else self.client.post(url, {})
+            transaction.set_rollback(True)
+        self.client.cookies = SimpleCookie(self.cookies)
+        return response.status_code
 
 
-def observed(world: dict, url: str) -> dict[str, dict[str, int]]:
-    return {method: {role: answer(world, url, method, role) for role in pm.ROLES} for method in METHODS}
+def observe(visitors: dict, url: str) -> dict[str, dict[str, int]]:
+    return {method: {role: visitors[role].answer(url, method) for role in pm.ROLES} for method in METHODS}
 
 
-def missing_entries(world: dict) -> list[str]:
+@pytest.fixture(scope="module")
+def observations(world, django_db_blocker):
+    """Every URL the project defines, built and tried once by each kind of user with each method:
+    key -> (its address, the codes it answered), or (None, why it cannot be built)."""
+    results = {}
+    with django_db_blocker.unblock():
+        visitors = {role: Visitor(user) for role, user in world["users"].items()}
+        for key, route in project_urls().items():
+            try:
+                url = build_url(key, route, world)
+            except Exception as exc:
+                results[key] = (None, f"route {route!r}: cannot build it ({exc!r})")
+                continue
+            cache.clear()  # as for a test of its own: no throttle count or cached aggregate carried over
+            results[key] = (url, observe(visitors, url))
+    return results
+
+
+def missing_entries(observations: dict) -> list[str]:
     """The matrix lines to add, one per URL without an entry, with the codes each user gets today."""
     lines = []
-    for key, route in project_urls().items():
+    for key, (url, got) in observations.items():
         if key in pm.MATRIX:
             continue
-        try:
-            url = build_url(key, route, world)
-        except Exception as exc:
-            lines.append(
-                f'    "{key}": ...,  # route {route!r}: cannot build it ({exc!r}): add a line to ARGS, or make the object in the world fixture'
-            )
+        if url is None:
+            lines.append(f'    "{key}": ...,  # {got}: add a line to ARGS, or make the object in the world fixture')
             continue
-        lines.append(f'    "{key}": {pm.entry_source(observed(world, url))},')
+        lines.append(f'    "{key}": {pm.entry_source(got)},')
     return lines
 
 
-@pytest.mark.django_db
-def test_every_url_has_an_entry(world):
+@pytest.mark.django_db  # the database the module-wide world lives in
+def test_every_url_has_an_entry(observations):
     """A URL added without a line in tests/permission_matrix.py fails here, naming the line to add."""
-    lines = missing_entries(world)
+    lines = missing_entries(observations)
     assert not lines, (
         f"{len(lines)} URL(s) have no entry in tests/permission_matrix.py MATRIX. Add these lines, after checking "
         "that each code is what anonymous visitors, signed-in users without a role, policy staff, reviewers and "
@@ -238,12 +328,12 @@ def test_every_url_has_an_entry(world):
     )
 
 
-@pytest.mark.django_db
-def test_a_url_without_an_entry_is_named_with_the_line_to_add(world, monkeypatch):
+@pytest.mark.django_db  # the database the module-wide world lives in
+def test_a_url_without_an_entry_is_named_with_the_line_to_add(observations, monkeypatch):
     """Take the home page and the calendar feed out of the matrix: both are reported, ready to paste back."""
     matrix = {key: entry for key, entry in pm.MATRIX.items() if key not in {"home", "reminders:calendar-feed"}}
     monkeypatch.setattr(pm, "MATRIX", matrix)
-    assert missing_entries(world) == [
+    assert missing_entries(observations) == [
         '    "home": {"GET": TEAM, "POST": WRONG_METHOD},',
         '    "reminders:calendar-feed": {"GET": codes(anon=200, outsider=200, policy=200, reviewer=200, admin=200), '
         '"POST": codes(anon=405, outsider=405, policy=405, reviewer=405, admin=405)},',
@@ -265,21 +355,38 @@ AREAS = sorted({_area(key) for key in pm.MATRIX})
 
 
 @pytest.mark.parametrize("area", AREAS)
-@pytest.mark.django_db
-def test_urls_answer_as_the_matrix_says(world, area):
+@pytest.mark.django_db  # the database the module-wide world lives in
+def test_urls_answer_as_the_matrix_says(observations, area):
     """Each kind of user gets, for each method on each URL of this area, the status the matrix declares."""
-    routes = project_urls()
     wrong = []
-    for key in sorted(key for key in pm.MATRIX if _area(key) == area and key in routes):
-        url = build_url(key, routes[key], world)
+    for key in sorted(key for key in pm.MATRIX if _area(key) == area and key in observations and key not in pm.BUGS):
+        url, got = observations[key]
         expected = {method: pm.MATRIX[key][method] for method in METHODS}
-        got = observed(world, url)
-        if got != expected:
+        if url is None:
+            wrong.append(f"{key}: {got}: add a line to ARGS, or make the object in the world fixture")
+        elif got != expected:
             wrong.append(
                 f'{key} ({url}):\n  declared: "{key}": {pm.entry_source(expected)},'
                 f'\n  answered: "{key}": {pm.entry_source(got)},'
             )
     assert not wrong, "URLs answering differently from tests/permission_matrix.py:\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize(
+    "key", [pytest.param(key, marks=pytest.mark.xfail(strict=True, reason=why)) for key, why in pm.BUGS.items()]
+)
+@pytest.mark.django_db  # the database the module-wide world lives in
+def test_known_bugs_still_answer_wrongly(observations, key):
+    """A URL listed in BUGS answers as MATRIX declares once the product is fixed: this then passes, which a
+    strict xfail reports as a failure, and its line in BUGS must go."""
+    url, got = observations[key]
+    assert url is not None, got
+    assert got == {method: pm.MATRIX[key][method] for method in METHODS}
+
+
+def test_known_bugs_have_entries():
+    """Each known bug names an entry of the matrix, holding the codes the product should answer."""
+    assert set(pm.BUGS) <= set(pm.MATRIX)
 
 
 def test_anonymous_visitors_reach_only_the_public_pages():
