@@ -13,7 +13,7 @@ TEST_DATABASE_URL_2 ?= postgres://postgres@127.0.0.1:5432/consultrack_2
 TEST_BROKER_URL_2 ?= redis://127.0.0.1:6379/14
 SLOW_TESTS := tests/e2e tests/test_bench.py tests/test_permission_matrix.py tests/test_celery_worker.py \
   tests/test_export_worker.py tests/test_notifications_worker.py tests/test_webhooks_worker.py \
-  tests/test_campaigns_worker.py tests/test_reminders_concurrency.py
+  tests/test_campaigns_worker.py tests/test_reminders_concurrency.py tests/test_faults.py
 TEST_ENV := DEBUG=false SECRET_KEY=test-secret-key-not-for-production-0123456789abcdefghijklmnop \
   SECURE_SSL_REDIRECT=false DJANGO_ALLOW_ASYNC_UNSAFE=true
 # make bench: this database is dropped and made again, then filled with BENCH_RESPONSES synthetic responses.

@@ -228,6 +228,9 @@ STORAGES = {
 REMINDER_OFFSETS = [int(day) for day in envlist("REMINDER_OFFSETS", ["14", "7", "3", "1", "0"])]
 # How often Celery beat scans for reminders that have fallen due, in minutes.
 REMINDER_SCAN_MINUTES = envint("REMINDER_SCAN_MINUTES", 15)
+# A reminder e-mail the mail server refused (or could not be reached for) is tried again after this many
+# seconds, then after exponentially longer pauses; a scan also sends those whose retries were lost.
+REMINDER_RETRY_SECONDS = envint("REMINDER_RETRY_SECONDS", 60)
 # Saved searches e-mail their new matches once a day, from this hour on (0-23, in TIME_ZONE).
 SAVED_SEARCH_EMAIL_HOUR = envint("SAVED_SEARCH_EMAIL_HOUR", 7)
 if not 0 <= SAVED_SEARCH_EMAIL_HOUR <= 23:
@@ -307,9 +310,19 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis hands a task that was never acknowledged (its worker died) to another worker after this many seconds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600)}
+# Response packs still queued this long after they were asked for are sent to the workers again, every
+# EXPORT_REQUEUE_SECONDS (their task never reached the broker, or the broker lost it).
+EXPORT_REQUEUE_AFTER_SECONDS = envint("EXPORT_REQUEUE_AFTER_SECONDS", 300)
+EXPORT_REQUEUE_SECONDS = 300
 CELERY_BEAT_SCHEDULE: dict = {
     # Response packs: delete the files of packs past their expiry (EXPORT_RETENTION_DAYS), hourly.
     "exports-purge-expired-packs": {"task": "exports.purge_expired_packs", "schedule": 3600.0},
+    # Response packs: send again the builds of jobs asked for while the broker was down (or lost with its data).
+    "exports-requeue-waiting": {
+        "task": "exports.requeue_waiting",
+        "schedule": float(EXPORT_REQUEUE_SECONDS),
+        "options": {"expires": float(EXPORT_REQUEUE_SECONDS)},
+    },
     # Webhooks: queue again, every 5 minutes, deliveries whose task was lost (the claim prevents double posts).
     "webhooks-requeue-overdue": {"task": "webhooks.requeue_overdue", "schedule": 300.0, "options": {"expires": 300.0}},
     # Deadline reminders: scan for reminders due every REMINDER_SCAN_MINUTES; a scan queued while no worker ran
@@ -338,15 +351,19 @@ EXPORT_HEARTBEAT_SECONDS = envint("EXPORT_HEARTBEAT_SECONDS", 10)
 EXPORT_BATCH_DELAY_SECONDS = envint("EXPORT_BATCH_DELAY_MS", 0) / 1000
 
 # Cache: Redis when CACHE_URL names it (shared by every web process and worker), else each process's memory.
+# Pages never depend on it: while Redis is unreachable they are served without the cache (config.cache),
+# after waiting at most CACHE_TIMEOUT_SECONDS for it.
 CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHE_TIMEOUT_SECONDS = envint("CACHE_TIMEOUT_SECONDS", 1)
 if CACHE_URL:
     if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured("CACHE_URL must be a Redis URL (redis://host:6379/1), or be left unset.")
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.ResilientRedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "consultrack",
+            "OPTIONS": {"socket_connect_timeout": CACHE_TIMEOUT_SECONDS, "socket_timeout": CACHE_TIMEOUT_SECONDS},
         }
     }
 else:

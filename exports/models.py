@@ -93,6 +93,10 @@ class ExportJob(models.Model):
 
     objects = ExportJobQuerySet.as_manager()
 
+    # Not stored: set by the request that asked for the build when the task queue could not be reached
+    # (exports.services); the job stays queued and is sent again later.
+    queue_unavailable = False
+
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("export job")

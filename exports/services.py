@@ -101,10 +101,30 @@ def export_job_retry(*, job: ExportJob) -> bool:
 
 
 def _queue_build(job: ExportJob) -> None:
+    """Send the build to the workers once the request's transaction has committed.
+
+    When the task queue (the broker) cannot be reached, the job stays queued and `job.queue_unavailable`
+    tells the request so; export_jobs_requeue_waiting sends it once the broker is back.
+    """
+
+    def send() -> None:
+        job.queue_unavailable = not _send_build(job.pk)
+
+    transaction.on_commit(send)
+
+
+def _send_build(job_id: int, **options) -> bool:
+    """Hand a job's build to the broker; False, logged, when the broker cannot be reached."""
     from exports.tasks import build_pack_task  # the task module imports this one
 
-    job_id = job.pk
-    transaction.on_commit(lambda: build_pack_task.delay(job_id))
+    try:
+        build_pack_task.apply_async(args=[job_id], **options)
+    except Exception as exc:
+        # kombu's OperationalError once its publish retries are spent, or the transport's own errors:
+        # the job row is the record of the request, so nothing is lost by carrying on.
+        logger.warning("Export job %s: the task queue cannot be reached (%s); the job stays queued.", job_id, exc)
+        return False
+    return True
 
 
 # The build, in the worker ---------------------------------------------------------------------------
@@ -357,6 +377,24 @@ def export_job_build(*, job_id: int) -> None:
 
 
 # Housekeeping (beat) --------------------------------------------------------------------------------
+
+
+def export_jobs_requeue_waiting(*, now: datetime.datetime | None = None) -> int:
+    """Send again the builds of jobs still queued EXPORT_REQUEUE_AFTER_SECONDS after they were asked for
+    (beat, every few minutes): their task never reached a worker, because the broker was down when they were
+    asked for or lost its data since. A job sent twice is still built once: the claim lets one task through,
+    and each copy sent here expires before the next round sends another. Returns how many were sent."""
+    now = now or timezone.now()
+    patience = datetime.timedelta(seconds=settings.EXPORT_REQUEUE_AFTER_SECONDS)
+    waiting = list(
+        ExportJob.objects.filter(status=ExportStatus.QUEUED, created_at__lte=now - patience)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:500]
+    )
+    sent = sum(_send_build(job_id, expires=settings.EXPORT_REQUEUE_SECONDS) for job_id in waiting)
+    if waiting:
+        logger.warning("Sent %d of %d waiting export jobs to the task queue again.", sent, len(waiting))
+    return sent
 
 
 def export_jobs_purge_expired(*, now: datetime.datetime | None = None) -> int:

@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
-from exports.services import export_job_build, export_jobs_purge_expired
+from exports.services import export_job_build, export_jobs_purge_expired, export_jobs_requeue_waiting
 
 logger = logging.getLogger(__name__)
 
@@ -33,3 +33,8 @@ def build_pack_task(self, job_id: int) -> None:
 @shared_task(name="exports.purge_expired_packs", ignore_result=True)
 def purge_expired_packs() -> int:
     return export_jobs_purge_expired()
+
+
+@shared_task(name="exports.requeue_waiting", ignore_result=True)
+def requeue_waiting() -> int:
+    return export_jobs_requeue_waiting()

@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.access import role_required
@@ -28,6 +29,9 @@ ADD = "exports.add_exportjob"
 VIEW = "exports.view_exportjob"
 CHANGE = "exports.change_exportjob"
 PAGE_SIZE = 25
+QUEUE_UNAVAILABLE = gettext_lazy(
+    "The queue is unavailable; your request is kept and will start when it is back. This page shows its progress."
+)
 
 
 def _require_export_access(user: User) -> None:
@@ -102,7 +106,10 @@ def job_create(request: HttpRequest, slug: str) -> HttpResponse:
             include_attachments=options.cleaned_data["include_attachments"],
             requested_by=request.user,
         )
-        messages.success(request, _("Your pack is queued. This page shows its progress."))
+        if job.queue_unavailable:
+            messages.warning(request, QUEUE_UNAVAILABLE)
+        else:
+            messages.success(request, _("Your pack is queued. This page shows its progress."))
         return redirect("exports:job-detail", pk=job.pk)
     context = {
         "consultation": consultation,
@@ -174,6 +181,5 @@ def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
     if not _may_manage(request.user, job):
         raise PermissionDenied
     retried = export_job_retry(job=job)
-    return _after_change(
-        request, job, retried, _("The pack is queued again."), _("Only a failed or cancelled pack can be retried.")
-    )
+    queued = QUEUE_UNAVAILABLE if job.queue_unavailable else _("The pack is queued again.")
+    return _after_change(request, job, retried, queued, _("Only a failed or cancelled pack can be retried."))

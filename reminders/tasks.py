@@ -4,11 +4,12 @@ import datetime
 from smtplib import SMTPException
 
 from celery import shared_task
+from django.conf import settings
 
 from reminders.services import reminder_deliver, reminders_scan
 
 # The first retry of a refused e-mail waits this long; later ones back off exponentially (retry_backoff).
-FIRST_RETRY_SECONDS = 60
+FIRST_RETRY_SECONDS = settings.REMINDER_RETRY_SECONDS
 MAX_RETRIES = 8
 
 

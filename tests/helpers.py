@@ -4,6 +4,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,3 +41,12 @@ def manage(*args: str, env: dict[str, str], timeout: int = 120) -> subprocess.Co
         timeout=timeout,
         check=False,
     )
+
+
+def worker_database_url() -> str:
+    """The database pytest-django created for this run, as a URL for the worker's environment."""
+    db = settings.DATABASES["default"]
+    credentials = quote(db["USER"] or "")
+    if db.get("PASSWORD"):
+        credentials += ":" + quote(db["PASSWORD"])
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"

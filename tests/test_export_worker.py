@@ -9,13 +9,8 @@ takes it over, removes the dead worker's temporary files and finishes the pack.
 import hashlib
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Callable
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import redis
@@ -26,7 +21,8 @@ from config.celery import app
 from exports.models import ExportFormat, ExportJob, ExportStatus
 from exports.services import export_job_request
 from tests.factories import ResponseFactory, make_pack_data
-from tests.helpers import ROOT, child_env
+from tests.helpers import child_env, worker_database_url
+from tests.private_services import celery_worker, terminate, wait_for
 
 # Redis hands an unacknowledged task to a worker again after this many seconds (test value).
 VISIBILITY_TIMEOUT = 4
@@ -34,67 +30,11 @@ VISIBILITY_TIMEOUT = 4
 HEARTBEAT_SECONDS = 1
 
 
-def worker_database_url() -> str:
-    """The database pytest-django created for this run, as a URL for the worker's environment."""
-    db = settings.DATABASES["default"]
-    credentials = quote(db["USER"] or "")
-    if db.get("PASSWORD"):
-        credentials += ":" + quote(db["PASSWORD"])
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 def clear_broker() -> None:
     """Forget tasks left in this run's Redis database by earlier tests, queued or unacknowledged."""
     app.control.purge()
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     client.delete("unacked", "unacked_index", "unacked_mutex")
-
-
-def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
-    with log.open("ab") as output:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool",
-                "solo",
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--hostname",
-                f"export-test-{uuid.uuid4().hex[:8]}@%h",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def stop(worker: subprocess.Popen) -> None:
-    if worker.poll() is None:
-        worker.terminate()
-        try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
-
-
-def wait_for(condition: Callable[[], bool], *, timeout: float, what: str, log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"Timed out waiting for {what}. Worker log:\n{log.read_text(errors='replace')[-4000:]}")
 
 
 def job_state(job: ExportJob) -> ExportJob:
@@ -128,7 +68,7 @@ def test_worker_killed_mid_build_leaves_no_file_and_the_redelivered_task_finishe
         EXPORT_BATCH_DELAY_MS="300",
     )
 
-    worker = start_worker(env, log)
+    worker = celery_worker(env, log, f"export-test-{uuid.uuid4().hex[:8]}")
     try:
         job = export_job_request(
             consultation=data["consultation"],
@@ -141,7 +81,7 @@ def test_worker_killed_mid_build_leaves_no_file_and_the_redelivered_task_finishe
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
     finally:
-        stop(worker)
+        terminate(worker)
     killed_at = timezone.now()
 
     job.refresh_from_db()
@@ -155,7 +95,7 @@ def test_worker_killed_mid_build_leaves_no_file_and_the_redelivered_task_finishe
     # Redis redelivers only after the visibility timeout, and the job must look dead (silent 3 beats).
     while (timezone.now() - killed_at).total_seconds() < VISIBILITY_TIMEOUT + 0.5:
         time.sleep(0.2)
-    worker = start_worker({**env, "EXPORT_BATCH_DELAY_MS": "0"}, log)
+    worker = celery_worker({**env, "EXPORT_BATCH_DELAY_MS": "0"}, log, f"export-test-{uuid.uuid4().hex[:8]}")
     try:
         wait_for(
             lambda: job_state(job).status in (ExportStatus.DONE, ExportStatus.FAILED),
@@ -164,7 +104,7 @@ def test_worker_killed_mid_build_leaves_no_file_and_the_redelivered_task_finishe
             log=log,
         )
     finally:
-        stop(worker)
+        terminate(worker)
 
     job.refresh_from_db()
     assert job.status == ExportStatus.DONE, job.error
