@@ -8,10 +8,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # WeasyPrint's system libraries (pango, harfbuzz) and fonts that cover Latin, Arabic and CJK
 # scripts, so packs render every organisation's name; libmagic identifies uploads by content.
+# postgresql-client: pg_dump and pg_restore for scripts/backup.sh and scripts/restore.sh.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libffi8 libjpeg62-turbo \
-        fonts-dejavu-core fonts-noto-core fonts-noto-cjk libmagic1 curl \
+        fonts-dejavu-core fonts-noto-core fonts-noto-cjk libmagic1 curl postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 1000 consultrack

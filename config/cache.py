@@ -2,7 +2,8 @@
 
 The cache only ever holds what can be computed again (the stance matrix's aggregates, API throttle
 counts), so an unreachable Redis must cost speed, never a page. ResilientRedisCache answers as an empty
-cache while Redis is down: reads miss, writes are dropped, and each failure is logged.
+cache while Redis is down: reads miss and writes are dropped, with a warning in the log when Redis goes
+and another when it answers again.
 
 After a failure Redis is left alone for RETRY_SECONDS, so that a page making many cache calls pays the
 connection timeout once rather than on every call; then it is tried again.
@@ -54,15 +55,18 @@ class ResilientRedisCache(RedisCache):
     # The guard -----------------------------------------------------------------------------------------
 
     def _call(self, default, operation, *args, **kwargs):
-        if time.monotonic() < self._outage.retry_at:
+        recovering = bool(self._outage.retry_at)
+        if recovering and not self._recover():
             return default
         try:
             result = operation(*args, **kwargs)
         except UNREACHABLE as exc:
             self._failed(exc)
             return default
-        if self._outage.retry_at:
-            self._recovered()
+        if recovering:
+            with self._outage.lock:
+                self._outage.retry_at = 0.0
+            logger.warning("Cache: Redis answers again.")
         return result
 
     def _failed(self, exc: Exception) -> None:
@@ -73,12 +77,14 @@ class ResilientRedisCache(RedisCache):
         log = logger.warning if first else logger.info
         log("Cache: Redis cannot be reached (%s); serving without the cache for now.", exc)
 
-    def _recovered(self) -> None:
+    def _recover(self) -> bool:
+        """After a failure: False until RETRY_SECONDS have passed; then the invalidations kept meanwhile are
+        made, before anything is read, and True once Redis has taken them all."""
         outage = self._outage
         with outage.lock:
-            outage.retry_at = 0.0
+            if time.monotonic() < outage.retry_at:
+                return False
             kept, outage.kept = list(outage.kept.items()), {}
-        logger.warning("Cache: Redis answers again; making the %d invalidations kept meanwhile.", len(kept))
         for done, ((key, version), (action, value)) in enumerate(kept):
             try:
                 if action == "set":
@@ -87,9 +93,13 @@ class ResilientRedisCache(RedisCache):
                     super().delete(key, version)
             except UNREACHABLE as exc:
                 self._failed(exc)
-                for (key, version), (action, value) in kept[done:]:
-                    self._keep(key, version, action, value)
-                return
+                with outage.lock:
+                    # Put back what was not made, unless a newer write of the same key was kept meanwhile.
+                    outage.kept = {**dict(kept[done:]), **outage.kept}
+                return False
+        if kept:
+            logger.warning("Cache: %d invalidations kept while Redis was unreachable were made.", len(kept))
+        return True
 
     def _keep(self, key: str, version: int | None, action: str, value: object = None) -> None:
         outage = self._outage

@@ -45,7 +45,7 @@ def data(workspace):
 def queued(monkeypatch):
     """Builds the tests asked for, instead of sending them to the broker."""
     sent: list[int] = []
-    monkeypatch.setattr(build_pack_task, "delay", lambda job_id: sent.append(job_id))
+    monkeypatch.setattr(build_pack_task, "apply_async", lambda args, **options: sent.append(*args))
     return sent
 
 

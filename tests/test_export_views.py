@@ -29,7 +29,7 @@ def media(settings, tmp_path):
 @pytest.fixture
 def queued(monkeypatch):
     sent: list[int] = []
-    monkeypatch.setattr(build_pack_task, "delay", lambda job_id: sent.append(job_id))
+    monkeypatch.setattr(build_pack_task, "apply_async", lambda args, **options: sent.append(*args))
     return sent
 
 
