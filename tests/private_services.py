@@ -128,6 +128,13 @@ class PrivatePostgres:
     def createdb(self, name: str) -> None:
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
 
+    def copy_database(self, source_url: str, name: str) -> None:
+        """Make database `name` here a copy of the one at `source_url` (faster than running the migrations)."""
+        dump = self.root / f"{name}.dump"
+        self._run("pg_dump", "--format=custom", "--no-owner", "--file", str(dump), "--dbname", source_url)
+        self.createdb(name)
+        self._run("pg_restore", "--no-owner", "--exit-on-error", "--dbname", self.url(name), str(dump))
+
     def destroy(self) -> None:
         try:
             if (self.data / "postmaster.pid").exists():

@@ -67,10 +67,10 @@ def csrf_token(page: requests.Response) -> str:
 
 @pytest.fixture
 def private_redis(tmp_path):
-    redis = PrivateRedis(tmp_path)
-    redis.start()
-    yield redis
-    redis.stop()
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -143,9 +143,12 @@ def test_with_redis_down_pages_are_served_and_a_pack_request_waits_for_the_queue
 
 
 MAKE_ADMIN = """
+from django.apps import apps
 from django.contrib.auth.models import Group
 from django.test import Client
 from accounts.models import User
+from accounts.roles import sync_roles
+sync_roles(apps)
 user = User.objects.create_user("ada", "ada@example.org", "a long enough password 1")
 user.groups.add(Group.objects.get(name="Admin"))
 client = Client()
@@ -154,15 +157,14 @@ print(client.cookies["sessionid"].value)
 """
 
 
+@pytest.mark.django_db  # the test database, migrated, is copied into the private cluster
 def test_after_postgresql_restarts_the_next_request_is_answered(tmp_path):
     postgres = PrivatePostgres()
     try:
         postgres.init()
         postgres.start()
-        postgres.createdb("consultrack")
+        postgres.copy_database(worker_database_url(), "consultrack")
         env = app_env(database_url=postgres.url("consultrack"), CELERY_BROKER_URL="")
-        migrated = manage("migrate", "--no-input", env=env, timeout=300)
-        assert migrated.returncode == 0, migrated.stderr
         made = manage("shell", "-c", MAKE_ADMIN, env=env)
         assert made.returncode == 0, made.stderr
         browser = requests.Session()
