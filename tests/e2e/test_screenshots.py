@@ -12,11 +12,20 @@ from accounts.models import User
 from config.celery import app
 from consultations.models import Consultation
 from responses import services
-from responses.models import Response
+from responses.models import ExtractionStatus, Response
 from tests.e2e.conftest import DEMO_PASSWORD
+from tests.factories import AttachmentFactory
 
 COP = "itu-cwg-cop-results-framework-2016"
 DESKTOP = {"width": 1280, "height": 800}
+LETTER = (
+    "Dear colleagues,\n\n"
+    "We support a multi-stakeholder model in which governments, industry and civil society coordinate as "
+    "equals, and we would consolidate the overlapping global initiatives into one framework.\n\n"
+    "Reporting tools should stay flexible: each platform knows its users and its risks best.\n\n"
+    "We warn against laws that would be used for bulk access to metadata or for censorship.\n\n"
+    "Yours faithfully,\nPublic Policy team"
+)
 
 
 @pytest.fixture
@@ -74,10 +83,20 @@ def test_the_main_pages_as_the_team_sees_them(page: Page, live_server, commented
     screenshot(page, "consultation")
 
     received = Response.objects.received().filter(consultation__slug=COP).order_by("pk").first()
+    AttachmentFactory(
+        response=received,
+        original_name="letter.txt",
+        data=LETTER.encode(),
+        extracted_text=LETTER,
+        extraction_status=ExtractionStatus.DONE,
+    )
     page.goto(f"{url}{reverse('responses:response-detail', args=[received.pk])}")
     expect(page.get_by_role("heading", name=received.organisation.name, exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="Save positions and answers")).to_be_visible()
-    page.locator("#text-heading").evaluate("heading => heading.scrollIntoView()")  # the text beside the coding
+    expect(page.get_by_role("region", name="Text of letter.txt")).to_contain_text("multi-stakeholder")
+    page.locator("#text-heading").evaluate(
+        'heading => heading.scrollIntoView({behavior: "instant"})'
+    )  # the text beside the coding
     screenshot(page, "response-coding")
 
     page.goto(f"{url}{reverse('responses:matrix', args=[COP])}")
