@@ -1,6 +1,6 @@
 """In Chromium, with the keyboard alone (no clicks, no filling of fields): signing in, logging a received
-submission, commenting on a draft and approving it, requesting a pack and reaching its download link.
-Every element the Tab key lands on must show a visible focus ring."""
+submission, commenting on a draft and approving it, requesting a pack and reaching its download link, adding
+and reordering a consultation's questions. Every element the Tab key lands on must show a visible focus ring."""
 
 import datetime
 
@@ -17,6 +17,7 @@ from tests.factories import (
     PASSWORD,
     ConsultationFactory,
     OrganisationFactory,
+    QuestionFactory,
     ResponseFactory,
     UserFactory,
 )
@@ -218,3 +219,32 @@ def test_an_admin_requests_a_pack_and_reaches_its_download_link_with_the_keyboar
         page.keyboard.press("Enter")
     assert download_info.value.suggested_filename.endswith(".csv")
     assert ExportJob.objects.get().status == ExportStatus.DONE
+
+
+def test_questions_are_added_and_reordered_with_the_keyboard_only(page: Page, live_server, transactional_db):
+    """The formset's Add and Move buttons work from the keyboard, and keep the focus where the user works."""
+    UserFactory(username="ada", first_name="Ada", role=Role.ADMIN)
+    consultation = ConsultationFactory(title="COP Results Framework")
+    QuestionFactory(consultation=consultation, number="1", text="Should the framework be global?", order=0)
+
+    sign_in(page, live_server, "ada")
+    page.goto(f"{live_server.url}{consultation.get_absolute_url()}edit/")
+    tab_to(page, text="Add question")
+    page.keyboard.press("Enter")
+    assert focused(page)["name"] == "questions-1-number", "the focus moves into the new row"
+    page.keyboard.type("0")
+    tab_to(page, name="questions-1-text")
+    page.keyboard.type("Who should coordinate?")
+    move_up = tab_to(page, label="Move up")
+    assert move_up["tag"] == "button"
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("question-row").first.get_by_role("textbox").first).to_have_value("0")
+    assert focused(page)["label"] == "Move down", "the focus stays on the moved row"
+    tab_to(page, text="Save")
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_text("The consultation “COP Results Framework” was saved.")).to_be_visible()
+    assert list(consultation.questions.order_by("order").values_list("number", "text")) == [
+        ("0", "Who should coordinate?"),
+        ("1", "Should the framework be global?"),
+    ]
