@@ -248,3 +248,28 @@ def test_questions_are_added_and_reordered_with_the_keyboard_only(page: Page, li
         ("0", "Who should coordinate?"),
         ("1", "Should the framework be global?"),
     ]
+
+
+def test_a_form_with_errors_opens_on_its_summary_whose_links_lead_to_the_fields(
+    page: Page, live_server, transactional_db
+):
+    """The error summary has the focus after a failed post; following an error's link focuses its field."""
+    UserFactory(username="ada", first_name="Ada", role=Role.ADMIN)
+    sign_in(page, live_server, "ada")
+    page.goto(f"{live_server.url}/organisations/new/")
+    tab_to(page, label="Website")
+    page.keyboard.type("https://example.org/")
+    tab_to(page, text="Create organisation")
+    page.keyboard.press("Enter")
+
+    summary = page.get_by_test_id("error-summary")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("heading", name="There is a problem")).to_be_visible()
+    link = tab_to(page, text="Name: This field is required.")
+    assert link["tag"] == "a"
+    page.keyboard.press("Enter")
+    name = focused(page)
+    assert (name["id"], name["label"]) == ("id_name", "Name")
+    assert_focus_visible(name)
+    page.keyboard.type("Interpol")
+    assert page.evaluate("() => document.getElementById('id_website').value") == "https://example.org/"
