@@ -7,6 +7,8 @@ from lxml import html as lxml_html
 
 from tests.factories import PASSWORD, ConsultationFactory, OrganisationFactory, UserFactory
 from tests.test_consultations_form import consultation_data
+from tests.test_import_organisations import preview_of
+from tests.test_importing import csv_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +130,18 @@ def test_a_draft_without_organisation_links_to_it_and_keeps_the_text(as_user, po
     assert links(page) == ["#id_organisation"]
     assert lines == ["On behalf of: This field is required."]
     assert page.get_element_by_id("id_body").text_content().strip() == "Our first paragraph."
+
+
+def test_an_import_missing_a_column_links_the_problem_to_the_column_choice(as_user, policy_user, settings, tmp_path):
+    """The import preview's list of column problems links each to the select that fixes it."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    client = as_user(policy_user)
+    preview_url = preview_of(client, csv_bytes([["Organisation title", "Kind"], ["Acme", "Company"]]))
+    page = lxml_html.fromstring(client.get(preview_url).content.decode())
+    problems = page.xpath("//*[@data-testid='mapping-problems']")[0]
+    assert problems.get("tabindex") == "-1" and "data-error-summary" in problems.attrib
+    assert [link.get("href") for link in problems.xpath(".//a")] == ["#id_map_name"]
+    name_column = page.get_element_by_id("id_map_name")
+    assert name_column.tag == "select"
+    assert name_column.get("aria-invalid") == "true"
+    assert "id_map_name_error" in name_column.get("aria-describedby").split()
