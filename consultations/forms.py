@@ -299,10 +299,11 @@ _PARKING_PREFIX = "\x1f"
 class OrderedInlineFormSet(forms.BaseInlineFormSet):
     """A consultation's questions or topics, edited, added, reordered and removed in place.
 
-    Subclasses name the field unique within a consultation, the messages, and the reverse relation
-    holding coded data that removing a row would destroy.
+    Subclasses name a row (for the error summary), the field unique within a consultation, the messages,
+    and the reverse relation holding coded data that removing a row would destroy.
     """
 
+    row_name: str
     unique_field: str
     duplicate_message: str
     in_use_relation: str
@@ -386,6 +387,7 @@ class OrderedInlineFormSet(forms.BaseInlineFormSet):
 
 
 class QuestionRowsFormSet(OrderedInlineFormSet):
+    row_name = _("Question")
     unique_field = "number"
     duplicate_message = _("Another question already has number %(value)s.")
     in_use_relation = "answers"
@@ -393,6 +395,7 @@ class QuestionRowsFormSet(OrderedInlineFormSet):
 
 
 class TopicRowsFormSet(OrderedInlineFormSet):
+    row_name = _("Topic")
     unique_field = "slug"
     duplicate_message = _("Another topic already has the slug “%(value)s”.")
     in_use_relation = "positions"

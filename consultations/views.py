@@ -168,7 +168,13 @@ def _consultation_form_page(request: HttpRequest, load: Callable[[], Consultatio
         # An invalid form has already written what was typed (an empty slug, say) onto the instance; the
         # breadcrumb and Cancel link name the consultation as stored.
         consultation = load()
-    context = {"consultation": consultation, "form": form, "question_formset": questions, "topic_formset": topics}
+    context = {
+        "consultation": consultation,
+        "form": form,
+        "question_formset": questions,
+        "topic_formset": topics,
+        "formsets": [questions, topics],
+    }
     return render(request, "consultations/consultation_form.html", context)
 
 
