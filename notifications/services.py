@@ -119,7 +119,7 @@ def notification_deliver_email(*, notification_id: int) -> str:
     }
     try:
         with timezone.override(_zone_of(recipient)):
-            send_email(notification.email_template, context, to=[recipient.email])
+            send_email(notification.email_template, context, to=[recipient.email], language=recipient.language or None)
     except Exception as exc:
         Notification.objects.filter(pk=notification_id).update(email_claimed_at=None, email_error=str(exc)[:1000])
         raise

@@ -391,7 +391,7 @@ def review_due_problem(
         return _("The review must be due in the future.")
     if consultation.deadline > now and due_at > consultation.deadline:
         return _("The review must be due by the consultation's deadline, %(deadline)s.") % {
-            "deadline": date_format(timezone.localtime(consultation.deadline), "j M Y, H:i")
+            "deadline": date_format(timezone.localtime(consultation.deadline), "SHORT_DATETIME_FORMAT")
         }
     return None
 
@@ -556,7 +556,7 @@ def response_request_review(
             kind=KIND_REVIEW_REQUESTED,
             actor=by,
             title=_("%(actor)s asks you to review %(response)s") % {"actor": by, "response": _label(response)},
-            body=_("Due %(due)s.") % {"due": date_format(timezone.localtime(due_at), "j M Y, H:i")}
+            body=_("Due %(due)s.") % {"due": date_format(timezone.localtime(due_at), "SHORT_DATETIME_FORMAT")}
             + (f" {note}" if note else ""),
             email_template="review_requested",
             email_context={"due_at": due_at, "note": note},
