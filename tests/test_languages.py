@@ -18,11 +18,15 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format, number_format
+from django.utils.text import capfirst
 
+from accounts.roles import Role
 from config.management.commands.makemessages import IGNORED
+from notifications.models import Notification
 from notifications.services import notification_deliver_email, notify
 from responses.models import Channel, Response, ResponseStatus
-from tests.factories import ConsultationFactory, OrganisationFactory, UserFactory
+from responses.services import response_request_review
+from tests.factories import ConsultationFactory, DraftFactory, OrganisationFactory, UserFactory
 
 HOME = reverse("home")
 SET_LANGUAGE = reverse("set_language")
@@ -218,7 +222,9 @@ def test_a_visitor_switches_the_sign_in_page_to_french(client):
     french = client.get(login_url).content.decode()
     assert '<html lang="fr">' in french
     assert "Se connecter à Consultrack" in french
-    assert re.search(r'<button[^>]*value="en" lang="en"[^>]*aria-pressed="false"[^>]*>.*English</span></button>', french)
+    assert re.search(
+        r'<button[^>]*value="en" lang="en"[^>]*aria-pressed="false"[^>]*>.*English</span></button>', french
+    )
 
 
 @pytest.mark.django_db
@@ -295,3 +301,23 @@ def test_french_formats_are_the_french_ones():
         assert date_format(moment.date(), "DATE_FORMAT") == "28 Nov 2026"
         assert date_format(moment, "SHORT_DATETIME_FORMAT") == "28 Nov 2026, 14:05"
         assert number_format(12345, force_grouping=True) == "12,345"
+
+
+@pytest.mark.django_db
+def test_notifications_are_worded_in_each_recipients_language(policy_user):
+    """A French-speaking actor asks an English and a French reviewer for a review: each reads the notification
+    in their own language (a reviewer without a preference reads the default, English)."""
+    policy_user.language = "fr"
+    policy_user.save(update_fields=["language"])
+    french = UserFactory(username="francoise", language="fr", role=Role.REVIEWER)
+    english = UserFactory(username="edward", role=Role.REVIEWER)
+    draft = DraftFactory(owner=policy_user, consultation=ConsultationFactory(title="Platform audits"))
+    with translation.override("fr"):
+        due = draft.consultation.deadline - datetime.timedelta(days=1)
+        response_request_review(response=draft, by=policy_user, reviewers=[french, english], due_at=due)
+    titles = {n.recipient.username: (n.title, n.body) for n in Notification.objects.select_related("recipient")}
+    actor = capfirst(str(policy_user))
+    assert titles["francoise"][0] == f"{actor} vous demande de relire notre réponse à «\xa0Platform audits\xa0»"
+    assert titles["edward"][0] == f"{actor} asks you to review our response to “Platform audits”"
+    assert titles["francoise"][1].startswith("Échéance\xa0: ")
+    assert titles["edward"][1].startswith("Due ")
