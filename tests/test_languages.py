@@ -274,6 +274,8 @@ def test_emails_are_written_in_the_recipients_language(policy_user, django_captu
     assert "samedi 26 janvier 2030 à 09:00" in by_address["francoise@example.org"].body
     assert by_address["edward@example.org"].subject == "Review requested: Platform audits"
     assert "Saturday 26 January 2030, 09:00" in by_address["edward@example.org"].body
+    assert '<html lang="fr">' in by_address["francoise@example.org"].alternatives[0][0]
+    assert '<html lang="en">' in by_address["edward@example.org"].alternatives[0][0]
 
 
 def test_date_pickers_keep_iso_dates_in_french():
