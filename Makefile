@@ -52,7 +52,8 @@ chromium: ## Install Chromium for the browser tests when it is missing
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
 gettext: ## Install GNU gettext (msgfmt, which compiles the translations) when it is missing
-	@command -v msgfmt >/dev/null || { apt-get update -qq && apt-get install -y -qq gettext; }
+	@command -v msgfmt >/dev/null || { apt-get update -qq && apt-get install -y -qq gettext; } \
+	  || { echo "msgfmt is missing: install GNU gettext (apt install gettext, brew install gettext)"; exit 1; }
 
 messages: $(BIN)/.runtime gettext ## Extract the UI strings into locale/fr/LC_MESSAGES/django.po, keeping the translations, and list what needs translating
 	DEBUG=true $(BIN)/python manage.py makemessages --locale fr --no-obsolete --verbosity 0
