@@ -12,7 +12,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 libffi8 libjpeg62-turbo \
-        fonts-dejavu-core fonts-noto-core fonts-noto-cjk libmagic1 curl postgresql-client \
+        fonts-dejavu-core fonts-noto-core fonts-noto-cjk libmagic1 curl postgresql-client gettext \
     && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 1000 consultrack
@@ -22,8 +22,9 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY --chown=consultrack:consultrack . .
-# collectstatic needs settings but no secrets or database.
-RUN DEBUG=true python manage.py collectstatic --no-input \
+# compilemessages (the French translation, locale/*.mo) and collectstatic need settings but no secrets or database.
+RUN DEBUG=true python manage.py compilemessages \
+    && DEBUG=true python manage.py collectstatic --no-input \
     && mkdir -p /app/var/media && chown -R consultrack:consultrack /app/var
 
 USER consultrack

@@ -22,7 +22,7 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/consultrack_bench
 BENCH_CACHE_URL ?= redis://127.0.0.1:6379/14
 
 .DEFAULT_GOAL := help
-.PHONY: help run test bench lint format services chromium fonts clean
+.PHONY: help run test bench lint format services chromium fonts gettext messages clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -37,8 +37,9 @@ $(BIN)/.dev: requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $(BIN)/.runtime $@
 
-run: $(BIN)/.runtime ## Start the app on SQLite with demo data (eager tasks, console e-mail)
+run: $(BIN)/.runtime gettext ## Start the app on SQLite with demo data (eager tasks, console e-mail)
 	@mkdir -p var
+	DEBUG=true $(BIN)/python manage.py compilemessages --verbosity 0
 	DEBUG=true $(BIN)/python manage.py migrate --no-input
 	@DEBUG=true $(BIN)/python manage.py seed_demo
 	@echo "Consultrack: http://127.0.0.1:$(PORT)/  (log in with a demo login above; Ctrl-C stops)"
@@ -50,12 +51,22 @@ services: ## Make sure PostgreSQL and Redis answer, starting them when they do n
 chromium: ## Install Chromium for the browser tests when it is missing
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
+gettext: ## Install GNU gettext (msgfmt, which compiles the translations) when it is missing
+	@command -v msgfmt >/dev/null || { apt-get update -qq && apt-get install -y -qq gettext; } \
+	  || { echo "msgfmt is missing: install GNU gettext (apt install gettext, brew install gettext)"; exit 1; }
+
+messages: $(BIN)/.runtime gettext ## Extract the UI strings into locale/fr/LC_MESSAGES/django.po, keeping the translations, and list what needs translating
+	DEBUG=true $(BIN)/python manage.py makemessages --locale fr --no-obsolete --verbosity 0
+	@msgattrib --only-fuzzy locale/fr/LC_MESSAGES/django.po; msgattrib --untranslated locale/fr/LC_MESSAGES/django.po
+	@msgfmt --check --statistics --output-file /dev/null locale/fr/LC_MESSAGES/django.po
+
 fonts: ## Install fonts covering Latin, Arabic and CJK scripts, and HarfBuzz's subsetter (for PDF packs), when missing
 	@fc-list 2>/dev/null | grep -q "Noto Sans CJK" && fc-list | grep -q "Noto Sans Arabic" && fc-list | grep -q "DejaVu Sans" \
 	  && /sbin/ldconfig -p | grep -q libharfbuzz-subset \
 	  || { apt-get update -qq && apt-get install -y -qq fonts-dejavu-core fonts-noto-core fonts-noto-cjk libharfbuzz-subset0; }
 
-test: $(BIN)/.dev services chromium fonts ## Run the whole suite (PostgreSQL, Redis, Celery worker, Chromium)
+test: $(BIN)/.dev services chromium fonts gettext ## Run the whole suite (PostgreSQL, Redis, Celery worker, Chromium)
+	DEBUG=true $(BIN)/python manage.py compilemessages --verbosity 0
 	DEBUG=true $(BIN)/python manage.py collectstatic --no-input --verbosity 0
 ifneq ($(strip $(PYTEST_ARGS)),)
 	$(TEST_ENV) DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/pytest $(PYTEST_ARGS)

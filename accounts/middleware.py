@@ -1,6 +1,7 @@
 import zoneinfo
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 
 
 class UserTimeZoneMiddleware:
@@ -19,6 +20,41 @@ class UserTimeZoneMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+class UserLanguageMiddleware:
+    """Pages in the signed-in user's own language (chosen with the language switcher), on every device.
+
+    Without one, and for visitors, LocaleMiddleware's choice (the language cookie, else the browser's)
+    stands. The cookie is brought in line, so that the sign-in page shows the user's language after
+    they sign out."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        language = getattr(user, "language", "") if user is not None and user.is_authenticated else ""
+        if language not in dict(settings.LANGUAGES):
+            return self.get_response(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        # set_language has just set the cookie (and the account) to the new choice: leave it be.
+        if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != language and not response.cookies.get(
+            settings.LANGUAGE_COOKIE_NAME
+        ):
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
+        return response
 
 
 class SecondFactorMiddleware:

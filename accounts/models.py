@@ -1,5 +1,6 @@
 import zoneinfo
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +19,14 @@ class User(AbstractUser):
         choices=TIME_ZONE_CHOICES,
         default="UTC",
         help_text=_("Dates and deadlines are shown to you in this zone."),
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        blank=True,
+        default="",
+        help_text=_("Pages and e-mails are in this language. Blank: the browser's language."),
     )
 
     class Meta(AbstractUser.Meta):

@@ -1,13 +1,16 @@
 """Sign-in with throttling (django-axes, in settings) and the second factor: set up, give, turn off;
-the user's API token: make one, see when it was made, revoke it."""
+the user's API token: make one, see when it was made, revoke it; the language of pages and e-mails."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework.authtoken.models import Token
 
@@ -160,3 +163,21 @@ def api_token_revoke(request: HttpRequest) -> HttpResponse:
     else:
         messages.info(request, _("You had no API token."))
     return redirect("accounts:api-token")
+
+
+@login_not_required
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's set_language (the language cookie, then back to `next`), open to visitors for the sign-in
+    page; a signed-in user's choice is also kept on their account, so that it follows them to every device
+    and into their e-mails."""
+    response = i18n.set_language(request)
+    language = request.POST.get(i18n.LANGUAGE_QUERY_PARAMETER) if request.method == "POST" else None
+    if language not in dict(settings.LANGUAGES):
+        # Django's view takes any language it has a catalogue of; only those the app offers are kept.
+        response.cookies.pop(settings.LANGUAGE_COOKIE_NAME, None)
+        return response
+    user = request.user
+    if user.is_authenticated and user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+    return response

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from accounts.views import set_language
 from config import views
 
 admin.site.site_header = _("Consultrack administration")
@@ -19,7 +20,7 @@ urlpatterns = [
     path("reminders/", include("reminders.urls")),
     path("webhooks/", include("webhooks.urls")),
     path("api/", include("config.api")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]
 

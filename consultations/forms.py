@@ -13,6 +13,7 @@ from django.db.models.functions import Cast, Concat
 from django.forms.utils import flatatt
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -202,7 +203,7 @@ class ConsultationForm(forms.ModelForm):
                     ValidationError(
                         _("%(time)s does not exist in %(zone)s: the clocks change then."),
                         code="nonexistent_time",
-                        params={"time": value.strftime("%d %b %Y %H:%M"), "zone": zone_name},
+                        params={"time": date_format(value, "SHORT_DATETIME_FORMAT"), "zone": zone_name},
                     ),
                 )
                 continue

@@ -143,9 +143,9 @@ class PackFilterSet(django_filters.FilterSet):
         if cleaned.get("topic"):
             lines.append((str(_("Took a position on")), ", ".join(topic.name for topic in cleaned["topic"])))
         if cleaned.get("received_from"):
-            lines.append((str(_("Received on or after")), date_format(cleaned["received_from"], "j F Y")))
+            lines.append((str(_("Received on or after")), date_format(cleaned["received_from"], "DATE_FORMAT")))
         if cleaned.get("received_to"):
-            lines.append((str(_("Received on or before")), date_format(cleaned["received_to"], "j F Y")))
+            lines.append((str(_("Received on or before")), date_format(cleaned["received_to"], "DATE_FORMAT")))
         return lines
 
     def error_text(self) -> str:

@@ -258,4 +258,4 @@ class PackSource:
     def deadline_text(self) -> str:
         """The deadline as the issuer states it, in the issuer's zone, which it names."""
         deadline = self.consultation.deadline_in_issuer_zone
-        return f"{date_format(deadline, 'j F Y, H:i')} ({self.consultation.time_zone})"
+        return f"{date_format(deadline, 'DATETIME_FORMAT')} ({self.consultation.time_zone})"

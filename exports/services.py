@@ -27,7 +27,7 @@ from django.core.files.storage import Storage
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -353,8 +353,13 @@ def export_job_build(*, job_id: int) -> None:
     progress = JobProgress(job.pk, attempt)
     heartbeat = _Heartbeat(job.pk, attempt, _heartbeat_seconds())
     heartbeat.start()
+    # The pack is written in the language of whoever asked for it.
+    language = (job.requested_by.language if job.requested_by else "") or settings.LANGUAGE_CODE
     try:
-        with tempfile.TemporaryDirectory(prefix=f"{_machine_prefix()}{job.pk}-{attempt}-") as workdir:
+        with (
+            translation.override(language),
+            tempfile.TemporaryDirectory(prefix=f"{_machine_prefix()}{job.pk}-{attempt}-") as workdir,
+        ):
             source = PackSource(
                 consultation=job.consultation,
                 filters=job.filters,

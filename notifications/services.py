@@ -15,8 +15,8 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
-from django.utils.functional import Promise
+from django.utils import timezone, translation
+from django.utils.functional import Promise, lazy
 
 from notifications.emails import send_email
 from notifications.models import EmailMute, EmailStatus, Notification
@@ -27,12 +27,23 @@ logger = logging.getLogger(__name__)
 CLAIM_TIMEOUT = datetime.timedelta(minutes=10)
 
 
+def _percent(message: str | Promise, params: Mapping[str, Any]) -> str:
+    return str(message) % params
+
+
+def worded(message: str | Promise, /, **params: Any) -> Promise:
+    """`message % params`, put into words only when notify() writes each recipient's notification, so in
+    their language. `message` comes from gettext_lazy; a param may be lazy too (another worded() message,
+    a choice's label), and is then worded in the same language."""
+    return lazy(_percent, str)(message, params)
+
+
 def notify(
     *,
     recipients: Iterable,
     kind: str,
-    title: str,
-    body: str = "",
+    title: str | Promise,
+    body: str | Promise = "",
     url: str = "",
     email_template: str = "",
     email_context: Mapping[str, Any] | None = None,
@@ -41,7 +52,8 @@ def notify(
     """Notify each recipient once (never the actor), and queue an e-mail for those who have not muted `kind`.
 
     `email_template` names templates/emails/<name>_subject.txt, .txt and .html; `email_context` may hold
-    strings, numbers, dates and datetimes (datetimes are shown in each recipient's time zone).
+    strings, numbers, dates and datetimes (datetimes are shown in each recipient's time zone). A lazy `title`
+    or `body` (gettext_lazy, worded()) is put into words in each recipient's language.
     """
     people = {}
     for user in recipients:
@@ -60,12 +72,14 @@ def notify(
             email_status = EmailStatus.MUTED
         else:
             email_status = EmailStatus.PENDING
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            title_text, body_text = str(title)[:255], str(body)
         notifications.append(
             Notification(
                 recipient=user,
                 kind=kind,
-                title=str(title)[:255],
-                body=str(body),
+                title=title_text,
+                body=body_text,
                 url=url[:500],
                 email_template=email_template if email_status == EmailStatus.PENDING else "",
                 email_context=context if email_status == EmailStatus.PENDING else {},
@@ -119,7 +133,7 @@ def notification_deliver_email(*, notification_id: int) -> str:
     }
     try:
         with timezone.override(_zone_of(recipient)):
-            send_email(notification.email_template, context, to=[recipient.email])
+            send_email(notification.email_template, context, to=[recipient.email], language=recipient.language or None)
     except Exception as exc:
         Notification.objects.filter(pk=notification_id).update(email_claimed_at=None, email_error=str(exc)[:1000])
         raise

@@ -402,6 +402,7 @@ def _send(rows: list[ReminderLog], now: datetime.datetime) -> str:
             "settings_url": settings.SITE_URL + reverse("reminders:calendar-settings"),
         },
         to=[user.email],
+        language=user.language or None,
     )
     return user.email
 

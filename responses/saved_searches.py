@@ -126,6 +126,7 @@ def saved_search_email(*, saved: SavedSearch, now: datetime.datetime | None = No
                 "manage_url": settings.SITE_URL + reverse("responses:saved-search-list"),
             },
             to=[owner.email],
+            language=owner.language or None,
         )
     except Exception:
         logger.exception("Could not send the e-mail of saved search %s; the next run tries again", saved.pk)

@@ -21,11 +21,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.text import Truncator, capfirst
+from django.utils.functional import Promise, lazy
+from django.utils.text import Truncator, capfirst, format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from consultations.models import Consultation
-from notifications.services import notify
+from notifications.services import notify, worded
 from responses import matrix, rules
 from responses.campaigns import campaigns_schedule_recompute
 from responses.diffing import paragraphs
@@ -391,7 +393,7 @@ def review_due_problem(
         return _("The review must be due in the future.")
     if consultation.deadline > now and due_at > consultation.deadline:
         return _("The review must be due by the consultation's deadline, %(deadline)s.") % {
-            "deadline": date_format(timezone.localtime(consultation.deadline), "j M Y, H:i")
+            "deadline": date_format(timezone.localtime(consultation.deadline), "SHORT_DATETIME_FORMAT")
         }
     return None
 
@@ -555,9 +557,16 @@ def response_request_review(
             recipients=reviewers,
             kind=KIND_REVIEW_REQUESTED,
             actor=by,
-            title=_("%(actor)s asks you to review %(response)s") % {"actor": by, "response": _label(response)},
-            body=_("Due %(due)s.") % {"due": date_format(timezone.localtime(due_at), "j M Y, H:i")}
-            + (f" {note}" if note else ""),
+            title=worded(
+                gettext_lazy("%(actor)s asks you to review %(response)s"), actor=by, response=_label(response)
+            ),
+            body=format_lazy(
+                "{}{}",
+                worded(
+                    gettext_lazy("Due %(due)s."), due=_lazy_date(timezone.localtime(due_at), "SHORT_DATETIME_FORMAT")
+                ),
+                f" {note}" if note else "",
+            ),
             email_template="review_requested",
             email_context={"due_at": due_at, "note": note},
         )
@@ -619,20 +628,24 @@ def response_decide(*, response: Response, by, approve: bool, reason: str = "") 
             _record_history(current, by, reason=current.get_status_display())
         approvals = current.approvals_on_current_version()
         if not approve:
-            title = _("%(actor)s requested changes to %(response)s")
+            title = gettext_lazy("%(actor)s requested changes to %(response)s")
         elif current.status == ResponseStatus.APPROVED:
-            title = _("%(response)s is approved and can be submitted")
+            title = gettext_lazy("%(response)s is approved and can be submitted")
         else:
-            title = _("%(actor)s approved %(response)s")
+            title = gettext_lazy("%(actor)s approved %(response)s")
         _notify(
             current,
             recipients=[current.owner, request.requested_by],
             kind=KIND_DECISION,
             actor=by,
-            title=title % {"actor": by, "response": _label(current)},
+            title=worded(title, actor=by, response=_label(current)),
             body=reason
-            or _("%(count)d of %(needed)d approvals on version %(number)d.")
-            % {"count": approvals, "needed": consultation.required_approvals, "number": current.version},
+            or worded(
+                gettext_lazy("%(count)d of %(needed)d approvals on version %(number)d."),
+                count=approvals,
+                needed=consultation.required_approvals,
+                number=current.version,
+            ),
             email_template="review_decision",
             email_context={
                 "approved": approve,
@@ -676,9 +689,12 @@ def response_submit(*, response: Response, by, channel: str, submitted_at: datet
             recipients=_involved(submitted),
             kind=KIND_SUBMITTED,
             actor=by,
-            title=_("%(response)s was submitted") % {"response": _label(submitted)},
-            body=_("Submitted by %(actor)s through %(channel)s.")
-            % {"actor": by, "channel": submitted.get_channel_display()},
+            title=worded(gettext_lazy("%(response)s was submitted"), response=_label(submitted)),
+            body=worded(
+                gettext_lazy("Submitted by %(actor)s through %(channel)s."),
+                actor=by,
+                channel=Channel(submitted.channel).label,
+            ),
             email_template="response_submitted",
             email_context={"channel": submitted.get_channel_display(), "submitted_at": submitted_at},
         )
@@ -743,7 +759,7 @@ def response_reopen(*, response: Response, by, reason: str) -> Response:
             recipients=_involved(reopened),
             kind=KIND_REOPENED,
             actor=by,
-            title=_("%(actor)s reopened %(response)s") % {"actor": by, "response": _label(reopened)},
+            title=worded(gettext_lazy("%(actor)s reopened %(response)s"), actor=by, response=_label(reopened)),
             body=reason,
             email_template="response_reopened",
             email_context={"reason": reason},
@@ -835,9 +851,13 @@ def _set_resolved(comment: Comment, by, *, resolved: bool) -> bool:
     return bool(changed)
 
 
-def _label(response: Response) -> str:
-    """How notifications name one of our responses."""
-    return _("our response to “%(consultation)s”") % {"consultation": response.consultation.title}
+def _label(response: Response) -> Promise:
+    """How notifications name one of our responses (in each recipient's language: see notifications.worded)."""
+    return worded(gettext_lazy("our response to “%(consultation)s”"), consultation=response.consultation.title)
+
+
+# A date worded, like the notification around it, in each recipient's language.
+_lazy_date = lazy(date_format, str)
 
 
 def _normalise(body: str) -> str:
@@ -946,11 +966,11 @@ def _notify_comment(response: Response, comment: Comment, mentioned: list) -> No
     mentioned_ids = {user.pk for user in mentioned}
     if comment.parent is None:
         others, kind = _involved(response), KIND_COMMENT
-        title = _("%(actor)s commented on %(response)s")
+        title = gettext_lazy("%(actor)s commented on %(response)s")
     else:
         thread = [comment.parent, *comment.parent.replies.exclude(pk=comment.pk).select_related("author")]
         others, kind = [response.owner, *(item.author for item in thread)], KIND_REPLY
-        title = _("%(actor)s replied in a thread on %(response)s")
+        title = gettext_lazy("%(actor)s replied in a thread on %(response)s")
     recipients = [user for user in others if user is not None and user.pk not in mentioned_ids]
     excerpt = Truncator(comment.body).chars(300)
     _notify(
@@ -958,7 +978,7 @@ def _notify_comment(response: Response, comment: Comment, mentioned: list) -> No
         recipients=recipients,
         kind=kind,
         actor=comment.author,
-        title=title % {"actor": comment.author, "response": _label(response)},
+        title=worded(title, actor=comment.author, response=_label(response)),
         body=excerpt,
         url=url,
         email_template="comment",
@@ -969,7 +989,9 @@ def _notify_comment(response: Response, comment: Comment, mentioned: list) -> No
         recipients=mentioned,
         kind=KIND_MENTION,
         actor=comment.author,
-        title=_("%(actor)s mentioned you on %(response)s") % {"actor": comment.author, "response": _label(response)},
+        title=worded(
+            gettext_lazy("%(actor)s mentioned you on %(response)s"), actor=comment.author, response=_label(response)
+        ),
         body=excerpt,
         url=url,
         email_template="mention",
@@ -983,8 +1005,8 @@ def _notify(
     recipients: Iterable,
     kind: str,
     actor,
-    title: str,
-    body: str,
+    title: str | Promise,
+    body: str | Promise,
     email_template: str,
     email_context: Mapping,
     url: str = "",

@@ -80,3 +80,18 @@ def _test_settings():
         },
     ):
         yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _french_compiled():
+    """The compiled French catalogue is build output (make test compiles it first); compile it here when it is
+    missing or older than the .po, so that a run of a few tests shows the French of the checkout."""
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.core.management import call_command
+
+    po = Path(settings.BASE_DIR) / "locale" / "fr" / "LC_MESSAGES" / "django.po"
+    mo = po.with_suffix(".mo")
+    if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+        call_command("compilemessages", locale=["fr"], verbosity=0)

@@ -254,7 +254,7 @@ def test_every_bad_row_is_listed_and_nothing_is_written(as_user, policy_user, co
     ) in text
     assert (
         "4 Internet Watch Foundation Organisation : “Internet Watch Foundation” already has a response to this "
-        "consultation (Received, Jan. 20, 2016"
+        "consultation (Received, 20 Jan 2016"
     ) in text
     assert (
         "5 facebook Organisation : Row 2 already has a submission from “facebook”: one submission per organisation."

@@ -297,7 +297,7 @@ def _cover(writer: _Writer, source: PackSource) -> None:
             _("Filters"),
             "; ".join(f"{label}: {value}" for label, value in source.describe_filters()) or _("None: every response"),
         ),
-        (_("Generated"), f"{formats.date_format(source.generated_at, 'j F Y, H:i')} ({source.zone})"),
+        (_("Generated"), f"{formats.date_format(source.generated_at, 'DATETIME_FORMAT')} ({source.zone})"),
     ]
     widths = [PORTRAIT_WIDTH // 3, PORTRAIT_WIDTH - PORTRAIT_WIDTH // 3]
     properties, grid = writer.table_properties(widths)
@@ -384,10 +384,10 @@ def _response(writer: _Writer, source: PackSource, response: Response) -> None:
         (_("Country"), organisation.country.name or "—"),
         (_("Status"), source.status_labels.get(response.status, response.status)),
         (_("Channel"), source.channel_labels.get(response.channel, "—")),
-        (_("Received on"), formats.date_format(response.received_on, "j F Y") if response.received_on else "—"),
+        (_("Received on"), formats.date_format(response.received_on, "DATE_FORMAT") if response.received_on else "—"),
     ]
     if response.submitted_at:
-        facts.append((_("Submitted"), formats.date_format(source.local(response.submitted_at), "j F Y, H:i")))
+        facts.append((_("Submitted"), formats.date_format(source.local(response.submitted_at), "DATETIME_FORMAT")))
     writer.labelled(facts)
     if response.summary:
         writer.heading(_("Summary"), 3)
