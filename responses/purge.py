@@ -125,9 +125,9 @@ def _purge_response(response_id: int, cutoff: datetime.datetime, result: PurgeRe
         response.delete()
         # What the history kept of its text goes too (deleting rows above added their last history rows).
         _allow_history_removal()
-        Answer.history.filter(response_id=response.pk).delete()
-        Position.history.filter(response_id=response.pk).delete()
-        Response.history.filter(id=response.pk).delete()
+        Answer.history.filter(response_id=response_id).delete()
+        Position.history.filter(response_id=response_id).delete()
+        Response.history.filter(id=response_id).delete()
         _remove_files_after_commit(stored, result)
     return True
 
