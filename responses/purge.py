@@ -14,6 +14,8 @@ never a row pointing at a missing file.
 
 import datetime
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -59,11 +61,19 @@ def deleted_items_purge(*, now: datetime.datetime | None = None) -> PurgeResult:
     return result
 
 
-def _allow_history_removal() -> None:
-    """Tell the history tables' guard (migration 0009) that this transaction is the purge."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL consultrack.purging = 'on'")
+@contextmanager
+def history_removal_allowed() -> Iterator[None]:
+    """Within it, the history tables' guard (migration 0009) lets rows be deleted. Set for the current
+    transaction only, and unset on the way out, so that nothing after it in the same transaction inherits it."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('consultrack.purging', 'on', true)")
+    yield
+    # On an error the transaction (or savepoint) is rolled back, which undoes the setting by itself.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('consultrack.purging', 'off', true)")
 
 
 def _deleted_note(item: Response | Attachment) -> str:
@@ -124,10 +134,10 @@ def _purge_response(response_id: int, cutoff: datetime.datetime, result: PurgeRe
         )
         response.delete()
         # What the history kept of its text goes too (deleting rows above added their last history rows).
-        _allow_history_removal()
-        Answer.history.filter(response_id=response_id).delete()
-        Position.history.filter(response_id=response_id).delete()
-        Response.history.filter(id=response_id).delete()
+        with history_removal_allowed():
+            Answer.history.filter(response_id=response_id).delete()
+            Position.history.filter(response_id=response_id).delete()
+            Response.history.filter(id=response_id).delete()
         _remove_files_after_commit(stored, result)
     return True
 

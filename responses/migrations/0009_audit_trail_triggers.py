@@ -4,8 +4,9 @@
   key has no database constraint, so they outlive it).
 - the simple_history tables of responses, answers, positions, organisations and consultations: UPDATE is
   refused, except the one that Django sends when a user is deleted (history_user_id set to NULL, nothing
-  else changed); DELETE is refused unless the transaction says it is the retention purge
-  (`SET LOCAL consultrack.purging = 'on'`, responses.purge), which removes the history of what it purges.
+  else changed); DELETE is refused unless the transaction says it is the retention purge (the setting
+  consultrack.purging, set 'on' for the transaction by responses.purge.history_removal_allowed and unset
+  after it), which removes the history of what it purges.
 
 TRUNCATE is left alone: it is how a test run empties its tables, and needs rights the app never uses.
 SQLite (`make run`) has no such triggers; the models refuse changes to events there as everywhere.
