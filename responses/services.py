@@ -375,8 +375,11 @@ def _reason_required(reason: str) -> str:
 
 def _deleted_or_restored(response: Response) -> None:
     """What counts or groups responses must see the change: the matrix, campaigns and the search vector."""
-    matrix.forget(response.consultation_id)  # an UPDATE sends no signal
-    campaigns_schedule_recompute(consultation_id=response.consultation_id)
+    consultation_id = response.consultation_id
+    matrix.forget(consultation_id)  # an UPDATE sends no signal
+    # Again once committed: a matrix read between the two would have cached the counts from before.
+    transaction.on_commit(lambda: matrix.forget(consultation_id))
+    campaigns_schedule_recompute(consultation_id=consultation_id)
     schedule_response_refresh([response.pk])
 
 
