@@ -1,10 +1,12 @@
 """Deleting a response or a file hides it everywhere, an admin restores it, and the retention purge removes it."""
 
 import datetime
+import threading
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -400,3 +402,46 @@ def test_purge_deleted_command_reports_what_it_purged(letter, admin_user, capsys
     _age(letter, 365)
     call_command("purge_deleted")
     assert "Purged 1 responses and 0 files" in capsys.readouterr().out
+
+
+def test_the_purge_task_and_its_schedule(letter, admin_user, settings):
+    from responses.tasks import purge_deleted
+
+    entry = settings.CELERY_BEAT_SCHEDULE["responses-purge-deleted"]
+    assert entry["task"] == purge_deleted.name == "responses.purge_deleted"
+    delete(letter, admin_user)
+    _age(letter, 365)
+    assert purge_deleted() == "purged 1 responses and 0 files (1 stored files)"
+    assert purge_deleted() == "purged 0 responses and 0 files (0 stored files)"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_response_locked_by_another_run_is_skipped_not_purged_twice(admin_user):
+    """Two purges at once: the one that finds the row claimed leaves it to the other, which purges it once."""
+    response = ResponseFactory(owner=admin_user)
+    delete(response, admin_user)
+    _age(response, 365)
+    claimed, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def other_run() -> None:
+        try:
+            with transaction.atomic():
+                Response.all_objects.select_for_update().get(pk=response.pk)
+                claimed.set()
+                release.wait(timeout=20)
+        finally:
+            connection.close()
+            done.set()
+
+    thread = threading.Thread(target=other_run)
+    thread.start()
+    assert claimed.wait(timeout=20)
+    try:
+        assert deleted_items_purge().responses == 0
+        assert Response.all_objects.filter(pk=response.pk).exists()
+    finally:
+        release.set()
+        thread.join(timeout=20)
+    assert deleted_items_purge().responses == 1
+    assert deleted_items_purge().responses == 0
+    assert ResponseEvent.objects.filter(response_id=response.pk, kind=EventKind.PURGED).count() == 1
