@@ -65,7 +65,9 @@ def charted_consultations(now: datetime.datetime) -> list[Consultation]:
     return list(
         Consultation.objects.filter((open_now[0] & open_now[1]) | recently_closed)
         .annotate(
-            response_count=Count("responses", filter=Q(responses__status__in=ON_RECORD)),
+            response_count=Count(
+                "responses", filter=Q(responses__status__in=ON_RECORD, responses__deleted_at__isnull=True)
+            ),
             closed_rank=Case(When(deadline__lte=now, then=Value(1)), default=Value(0), output_field=IntegerField()),
             open_deadline=Case(When(deadline__gt=now, then=F("deadline"))),
             closed_deadline=Case(When(deadline__lte=now, then=F("deadline"))),

@@ -339,12 +339,20 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Saved searches: each opted-in search e-mails its new matches once a day. Hourly, so that a day missed
     # while beat or the mail server was down is caught up; the per-day marker keeps it to one e-mail a day.
+    # Deleted items: purge, hourly, those deleted more than DELETED_RETENTION_DAYS ago (rows, files, history).
+    "responses-purge-deleted": {"task": "responses.purge_deleted", "schedule": 3600.0, "options": {"expires": 3600.0}},
     "responses-email-saved-searches": {
         "task": "responses.email_saved_searches",
         "schedule": 3600.0,
         "options": {"expires": 3600.0},
     },
 }
+
+# Deleted responses and files stay in the deleted items (an admin can restore them) this many days, then the
+# beat task responses.purge_deleted removes them and their stored files for good.
+DELETED_RETENTION_DAYS = envint("DELETED_RETENTION_DAYS", 30)
+if DELETED_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured(f"DELETED_RETENTION_DAYS must be 0 or more, not {DELETED_RETENTION_DAYS}.")
 
 # Response packs (exports app): kept this many days after they are built, then deleted by the beat task.
 EXPORT_RETENTION_DAYS = envint("EXPORT_RETENTION_DAYS", 7)

@@ -434,7 +434,9 @@ class InvitationQuerySet(models.QuerySet):
         return self.annotate(
             responded=models.Exists(
                 Organisation.objects.filter(
-                    pk=models.OuterRef("organisation_id"), responses__consultation=models.OuterRef("consultation_id")
+                    pk=models.OuterRef("organisation_id"),
+                    responses__consultation=models.OuterRef("consultation_id"),
+                    responses__deleted_at__isnull=True,
                 )
             )
         )

@@ -101,7 +101,7 @@ class PackFilterSet(django_filters.FilterSet):
         self.consultation = consultation
         self.filters["topic"].queryset = consultation.topics.all()
         codes = (
-            Organisation.objects.filter(responses__consultation=consultation)
+            Organisation.objects.filter(responses__consultation=consultation, responses__deleted_at__isnull=True)
             .exclude(country="")
             .values_list("country", flat=True)
             .order_by()

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.roles import Role
 from responses.models import (
     Answer,
     Attachment,
@@ -9,8 +10,17 @@ from responses.models import (
     Comment,
     Position,
     Response,
+    ResponseEvent,
     SavedSearch,
 )
+
+
+class DeleteThroughTheAppMixin:
+    """Responses and files are deleted on their pages, with a reason, into the deleted items an admin restores
+    from; a deletion here would skip both, so the admin offers none."""
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class AnswerInline(admin.StackedInline):
@@ -23,7 +33,7 @@ class PositionInline(admin.TabularInline):
     extra = 0
 
 
-class AttachmentInline(admin.TabularInline):
+class AttachmentInline(DeleteThroughTheAppMixin, admin.TabularInline):
     model = Attachment
     extra = 0
     fields = ("original_name", "content_type", "size", "sha256", "extraction_status", "extraction_error")
@@ -31,7 +41,7 @@ class AttachmentInline(admin.TabularInline):
 
 
 @admin.register(Response)
-class ResponseAdmin(SimpleHistoryAdmin):
+class ResponseAdmin(DeleteThroughTheAppMixin, SimpleHistoryAdmin):
     list_display = ("organisation", "consultation", "status", "channel", "received_on", "submitted_at")
     list_filter = ("status", "channel", "organisation__kind")
     search_fields = ("organisation__name", "consultation__title", "summary")
@@ -50,7 +60,7 @@ class PositionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(admin.ModelAdmin):
+class AttachmentAdmin(DeleteThroughTheAppMixin, admin.ModelAdmin):
     list_display = ("original_name", "response", "size", "extraction_status", "uploaded_at")
     list_filter = ("extraction_status",)
     readonly_fields = (
@@ -94,3 +104,26 @@ class SavedSearchAdmin(admin.ModelAdmin):
     list_filter = ("email_daily",)
     search_fields = ("name", "query", "owner__username")
     readonly_fields = ("last_emailed_on", "last_emailed_at", "created_at", "updated_at")
+
+
+@admin.register(ResponseEvent)
+class ResponseEventAdmin(admin.ModelAdmin):
+    """The audit trail, to read: nobody adds, changes or deletes an event (see ResponseEvent)."""
+
+    list_display = ("created_at", "actor", "kind", "response_id", "subject", "version")
+    list_filter = ("kind",)
+    search_fields = ("subject", "note", "actor__username")
+    list_select_related = ("actor",)
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request.user.has_role(Role.ADMIN)

@@ -559,6 +559,16 @@ class ReopenForm(forms.Form):
     )
 
 
+class DeleteForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why delete it"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Recorded in the audit trail. An admin can restore it from the deleted items until it is purged."),
+        error_messages={"required": _("Say why it is deleted.")},
+    )
+
+
 class AuditFilter(django_filters.FilterSet):
     """Narrow the site-wide audit trail by what happened, who did it, where and when."""
 

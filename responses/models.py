@@ -83,12 +83,29 @@ class ResponseQuerySet(models.QuerySet):
     def created_after(self, moment: datetime.datetime) -> "ResponseQuerySet":
         return self.filter(created_at__gt=moment)
 
+    def deleted(self) -> "ResponseQuerySet":
+        """Responses in the deleted items, awaiting restore or purge (from `Response.all_objects`)."""
+        return self.filter(deleted_at__isnull=False)
 
-class ResponseManager(models.Manager.from_queryset(ResponseQuerySet)):
+    def deleted_before(self, moment: datetime.datetime) -> "ResponseQuerySet":
+        return self.filter(deleted_at__lt=moment)
+
+
+class AllResponsesManager(models.Manager.from_queryset(ResponseQuerySet)):
+    """Every response, deleted ones included: for the deleted items, restore, purge and the audit trail."""
+
     def get_queryset(self) -> ResponseQuerySet:
         # The search vector is only read by the database; leaving it unloaded also keeps save() from
         # writing back a stale copy (a save of a partly loaded row writes the loaded fields only).
         return super().get_queryset().defer("search_vector")
+
+
+class ResponseManager(AllResponsesManager):
+    """Responses that are not deleted. The default manager, so related managers
+    (`consultation.responses`, `organisation.responses`) leave deleted responses out too."""
+
+    def get_queryset(self) -> ResponseQuerySet:
+        return super().get_queryset().filter(deleted_at__isnull=True)
 
 
 class Response(models.Model):
@@ -143,8 +160,25 @@ class Response(models.Model):
     # kept current by responses.search after every change.
     search_vector = SearchVectorField(_("search vector"), null=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["campaign", "kept_out_of_campaigns", "search_vector"])
+    # Soft deletion (responses.services.response_delete): hidden everywhere but the deleted items, which an
+    # admin restores from, until purged DELETED_RETENTION_DAYS later. The reason is in the audit trail.
+    deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True, editable=False)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("deleted by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    history = HistoricalRecords(
+        excluded_fields=["campaign", "kept_out_of_campaigns", "search_vector", "deleted_at", "deleted_by"]
+    )
+    # The first manager is the default: what every page, search, export and API sees.
     objects = ResponseManager()
+    all_objects = AllResponsesManager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -161,6 +195,7 @@ class Response(models.Model):
                 name="response_newest_first",
             ),
             models.Index(fields=["received_on", "created_at"], name="response_received_created"),
+            models.Index(fields=["deleted_at"], name="response_deleted", condition=models.Q(deleted_at__isnull=False)),
         ]
         permissions = [
             ("review_response", _("Can comment on, approve or request changes to responses")),
@@ -176,6 +211,10 @@ class Response(models.Model):
     @property
     def is_received(self) -> bool:
         return self.status == ResponseStatus.RECEIVED
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
     @property
     def in_workflow(self) -> bool:
@@ -243,8 +282,10 @@ OPPOSING = frozenset({Stance.OPPOSES, Stance.STRONGLY_OPPOSES})
 
 class PositionQuerySet(models.QuerySet):
     def on_record(self) -> "PositionQuerySet":
-        """Positions taken in responses that reached the issuer (received, or ours once submitted)."""
-        return self.filter(response__status__in=[ResponseStatus.RECEIVED, ResponseStatus.SUBMITTED])
+        """Positions taken in responses that reached the issuer (received, or ours once submitted), not deleted."""
+        return self.filter(
+            response__status__in=[ResponseStatus.RECEIVED, ResponseStatus.SUBMITTED], response__deleted_at__isnull=True
+        )
 
     def of_organisations(self, organisations) -> "PositionQuerySet":
         return self.filter(response__organisation__in=organisations)
@@ -328,6 +369,22 @@ class ExtractionStatus(models.TextChoices):
 EXTRACTION_PATIENCE = datetime.timedelta(minutes=5)
 
 
+class AttachmentQuerySet(models.QuerySet):
+    def deleted(self) -> "AttachmentQuerySet":
+        """Files deleted on their own (from `Attachment.all_objects`); those of deleted responses go with them."""
+        return self.filter(deleted_at__isnull=False)
+
+    def deleted_before(self, moment: datetime.datetime) -> "AttachmentQuerySet":
+        return self.filter(deleted_at__lt=moment)
+
+
+class AttachmentManager(models.Manager.from_queryset(AttachmentQuerySet)):
+    """Files shown anywhere: neither deleted themselves nor belonging to a deleted response."""
+
+    def get_queryset(self) -> AttachmentQuerySet:
+        return super().get_queryset().filter(deleted_at__isnull=True, response__deleted_at__isnull=True)
+
+
 class Attachment(models.Model):
     """The original file of a submission, kept byte for byte."""
 
@@ -352,6 +409,20 @@ class Attachment(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.SET_NULL, null=True, blank=True
     )
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    # Soft deletion, as for responses (responses.services.attachment_delete).
+    deleted_at = models.DateTimeField(_("deleted"), null=True, blank=True, editable=False)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("deleted by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    objects = AttachmentManager()
+    all_objects = AttachmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["response", "uploaded_at", "pk"]
@@ -360,6 +431,10 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
 
     @property
     def extraction_pending(self) -> bool:
@@ -397,7 +472,7 @@ class ReviewRequestQuerySet(models.QuerySet):
     def waiting_for(self, user) -> "ReviewRequestQuerySet":
         """Reviews this user still owes: the draft is in review and they have not approved it as it stands."""
         return (
-            self.filter(reviewer=user, response__status=ResponseStatus.IN_REVIEW)
+            self.filter(reviewer=user, response__status=ResponseStatus.IN_REVIEW, response__deleted_at__isnull=True)
             .exclude(decision=ReviewDecision.APPROVED, for_version=models.F("response__version"))
             .exclude(decision=ReviewDecision.CHANGES_REQUESTED, for_version=models.F("response__version"))
         )
@@ -468,7 +543,7 @@ class CommentQuerySet(models.QuerySet):
         return self.filter(resolved=False)
 
     def mentioning(self, user) -> "CommentQuerySet":
-        return self.filter(mentions=user)
+        return self.filter(mentions=user, response__deleted_at__isnull=True)
 
 
 class Comment(models.Model):
@@ -545,6 +620,16 @@ class EventKind(models.TextChoices):
     COMMENTED = "commented", _("Commented")
     THREAD_RESOLVED = "thread_resolved", _("Resolved a thread")
     THREAD_REOPENED = "thread_reopened", _("Reopened a thread")
+    DELETED = "deleted", _("Deleted the response")
+    UNDELETED = "undeleted", _("Restored the deleted response")
+    PURGED = "purged", _("Purged the deleted response")
+    ATTACHMENT_DELETED = "attachment_deleted", _("Deleted a file")
+    ATTACHMENT_UNDELETED = "attachment_undeleted", _("Restored a deleted file")
+    ATTACHMENT_PURGED = "attachment_purged", _("Purged a deleted file")
+
+
+class AuditTrailImmutable(Exception):
+    """An attempt to change or remove a recorded audit event: the trail only grows."""
 
 
 class ResponseEventQuerySet(models.QuerySet):
@@ -553,15 +638,49 @@ class ResponseEventQuerySet(models.QuerySet):
             "-created_at", "-pk"
         )
 
+    # The trail only grows: neither a bulk change nor a bulk removal goes through the ORM (and on PostgreSQL a
+    # trigger refuses them whatever sends them, see migration 0008).
+    def update(self, **kwargs) -> int:
+        raise AuditTrailImmutable("Audit events cannot be changed.")
+
+    def delete(self):
+        raise AuditTrailImmutable("Audit events cannot be deleted.")
+
+    delete.queryset_only = True
+
 
 class ResponseEvent(models.Model):
-    """The audit trail of our drafts: who did what, when, on which version, and why."""
+    """The audit trail of responses: who did what, when, on which version, and why. Never changed or removed.
 
-    response = models.ForeignKey(Response, verbose_name=_("response"), on_delete=models.CASCADE, related_name="events")
+    Events outlive what they are about: a purged response (or file) keeps its events, whose `response_id`
+    (and `attachment_id`) then name a row that is gone, hence no database constraint on either; `subject`
+    says in words what a deletion, restore or purge was about, for when the row is no longer there to say it.
+    """
+
+    response = models.ForeignKey(
+        Response,
+        verbose_name=_("response"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        # Nullable only so that joins are outer joins: the events of a purged response stay listed.
+        null=True,
+        related_name="events",
+    )
+    attachment = models.ForeignKey(
+        Attachment,
+        verbose_name=_("file"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="events",
+    )
+    subject = models.CharField(_("about"), max_length=500, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("by"),
-        on_delete=models.SET_NULL,
+        # Someone who appears in the trail is deactivated, not deleted: the trail keeps saying who.
+        on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="response_events",
@@ -582,7 +701,15 @@ class ResponseEvent(models.Model):
         indexes = [models.Index(fields=["response", "created_at"])]
 
     def __str__(self) -> str:
-        return f"{self.actor} {self.get_kind_display().lower()} {self.response}"
+        return f"{self.actor} {self.get_kind_display().lower()} {self.subject or self.response_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise AuditTrailImmutable("Audit events cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditTrailImmutable("Audit events cannot be deleted.")
 
     @property
     def changed_status(self) -> bool:

@@ -123,6 +123,7 @@ def draft_context(
         "can_comment": may_comment,
         "can_submit": rules.refusal_to_submit(user, response) is None,
         "can_reopen": rules.refusal_to_reopen(user, response) is None,
+        "can_delete": rules.refusal_to_delete(user, response) is None,
         "decision_form": decision_form or DecisionForm(),
         "failed_comment": failed_comment,
         "comment_form": CommentForm(),

@@ -8,7 +8,7 @@ that would work.
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role
-from responses.models import Comment, Response, ResponseStatus
+from responses.models import Attachment, Comment, Response, ResponseStatus
 
 EDITORS = (Role.POLICY_STAFF, Role.ADMIN)
 DECIDERS = (Role.REVIEWER, Role.ADMIN)
@@ -105,4 +105,43 @@ def refusal_to_reopen(user, response: Response) -> str | None:
         return _("Only an admin can reopen a submitted response.")
     if response.status != ResponseStatus.SUBMITTED:
         return _("Only a submitted response can be reopened.")
+    return None
+
+
+# Deleting puts a response or file in the deleted items, from which an admin restores it until it is purged.
+# Policy staff may take back only what they put in themselves, while it is still theirs to change.
+DELETABLE_BY_OWNER = {ResponseStatus.RECEIVED, *REVIEWABLE}
+
+
+def refusal_to_delete(user, response: Response) -> str | None:
+    if response.is_deleted:
+        return _("This response is already deleted.")
+    if is_admin(user):
+        return None
+    if not is_editor(user):
+        return _("Only policy staff and admins delete responses.")
+    if response.owner_id != user.pk:
+        return _("Only an admin can delete a response someone else logged or drafted.")
+    if response.status not in DELETABLE_BY_OWNER:
+        return _("Only an admin can delete a response once it is approved or submitted.")
+    return None
+
+
+def refusal_to_delete_attachment(user, attachment: Attachment) -> str | None:
+    if attachment.is_deleted:
+        return _("This file is already deleted.")
+    if is_admin(user):
+        return None
+    if not is_editor(user):
+        return _("Only policy staff and admins delete files.")
+    if attachment.uploaded_by_id != user.pk:
+        return _("Only an admin can delete a file someone else added.")
+    if attachment.response.is_locked:
+        return _("This response was submitted and is locked. Only an admin can reopen it.")
+    return None
+
+
+def refusal_to_restore(user) -> str | None:
+    if not is_admin(user):
+        return _("Only an admin can restore deleted items.")
     return None

@@ -74,10 +74,10 @@ def refresh_response_vectors(ids: Iterable[int] | None = None) -> int:
     positions, attachments = Position._meta.db_table, Attachment._meta.db_table
     consultations, organisations = Consultation._meta.db_table, Organisation._meta.db_table
 
-    def aggregated(expression: str, table: str, alias: str) -> str:
+    def aggregated(expression: str, table: str, alias: str, condition: str = "") -> str:
         return (
             f"(SELECT string_agg({expression}, ' ' ORDER BY {alias}.id) FROM {table} {alias} "  # noqa: S608
-            f"WHERE {alias}.response_id = r.id)"
+            f"WHERE {alias}.response_id = r.id {condition})"
         )
 
     # Each text once, cut to what a tsvector can hold; (name, SQL, weight). Table and column names come
@@ -89,7 +89,8 @@ def refresh_response_vectors(ids: Iterable[int] | None = None) -> int:
         ("positions", aggregated("concat_ws(' ', p.summary, p.quote)", positions, "p"), "C"),
         ("answers", aggregated("a.text", answers, "a"), "C"),
         ("body", "r.body", "D"),
-        ("attachments", aggregated("t.extracted_text", attachments, "t"), "D"),
+        # A deleted file's text is not searched (its response's vector is refreshed on delete and restore).
+        ("attachments", aggregated("t.extracted_text", attachments, "t", "AND t.deleted_at IS NULL"), "D"),
     ]
     # Stemmed lexemes in the consultation's language for words and phrases, and the words as written
     # ('simple') for prefixes: "regulat*" must find "regulation", whose stem is "regul".

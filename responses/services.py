@@ -235,7 +235,8 @@ def attachment_extract_text(*, attachment_id: int) -> ExtractionStatus | None:
     The result is written only if the attachment is still pending, so a duplicate delivery of the
     task, or a retry that races another, records one result.
     """
-    attachment = Attachment.objects.filter(pk=attachment_id).first()
+    # Deleted files are read too: restored, they come back with their text.
+    attachment = Attachment.all_objects.filter(pk=attachment_id).first()
     if attachment is None or attachment.extraction_status != ExtractionStatus.PENDING:
         return None
     with attachment.file.open("rb") as stored:
@@ -243,7 +244,7 @@ def attachment_extract_text(*, attachment_id: int) -> ExtractionStatus | None:
     result = extract_text(data, attachment.content_type)
     if attachment_record_extraction(attachment_id=attachment_id, result=result) and result.text:
         # The text of the file now counts in the response's likeness to others.
-        consultation_id = Response.objects.values_list("consultation_id", flat=True).get(pk=attachment.response_id)
+        consultation_id = Response.all_objects.values_list("consultation_id", flat=True).get(pk=attachment.response_id)
         campaigns_schedule_recompute(consultation_id=consultation_id)
     return result.status
 
@@ -252,14 +253,14 @@ def attachment_record_extraction(*, attachment_id: int, result: ExtractionResult
     """Store an extraction result on a pending attachment; False when it was no longer pending.
 
     The response's search vector then takes in the extracted text (after commit)."""
-    recorded = Attachment.objects.filter(pk=attachment_id, extraction_status=ExtractionStatus.PENDING).update(
+    recorded = Attachment.all_objects.filter(pk=attachment_id, extraction_status=ExtractionStatus.PENDING).update(
         extraction_status=result.status,
         extracted_text=result.text,
         extraction_error=result.error,
         extracted_at=timezone.now(),
     )
     if recorded:
-        schedule_response_refresh(Attachment.objects.filter(pk=attachment_id).values_list("response_id", flat=True))
+        schedule_response_refresh(Attachment.all_objects.filter(pk=attachment_id).values_list("response_id", flat=True))
     return bool(recorded)
 
 
@@ -345,6 +346,121 @@ def _apply_coding(
         elif (position.stance, position.summary, position.quote) != (coded.stance, coded.summary, coded.quote):
             position.stance, position.summary, position.quote = coded.stance, coded.summary, coded.quote
             position.save(update_fields=["stance", "summary", "quote"])
+
+
+# --- Deletion and restore ---------------------------------------------------------------------
+#
+# Nothing is lost at once: a deleted response or file leaves every page, search, matrix, export and API
+# answer (their default managers hide it), and waits in the deleted items, from which an admin restores it,
+# until the retention purge (responses.purge) removes it DELETED_RETENTION_DAYS later. Each step is an
+# audit event naming who, and on deletion why.
+
+
+def response_label(response: Response) -> str:
+    """How the audit trail names a response, in words that outlive it."""
+    return Truncator(f"{response.organisation.name} — {response.consultation.title}").chars(500)
+
+
+def attachment_label(attachment: Attachment) -> str:
+    return Truncator(
+        _("%(file)s, of %(response)s")
+        % {"file": attachment.original_name, "response": response_label(attachment.response)}
+    ).chars(500)
+
+
+def _reason_required(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise TransitionError(_("Say why it is deleted: the reason is recorded in the audit trail."))
+    return reason
+
+
+def _deleted_or_restored(response: Response) -> None:
+    """What counts or groups responses must see the change: the matrix, campaigns and the search vector."""
+    consultation_id = response.consultation_id
+    matrix.forget(consultation_id)  # an UPDATE sends no signal
+    # Again once committed: a matrix read between the two would have cached the counts from before.
+    transaction.on_commit(lambda: matrix.forget(consultation_id))
+    campaigns_schedule_recompute(consultation_id=consultation_id)
+    schedule_response_refresh([response.pk])
+
+
+def response_delete(*, response: Response, by, reason: str) -> Response:
+    """Move a response to the deleted items, with the reason; it leaves its campaign (recomputed on restore)."""
+    reason = _reason_required(reason)
+    current = Response.all_objects.select_related("consultation", "organisation").get(pk=response.pk)
+    if refusal := rules.refusal_to_delete(by, current):
+        raise TransitionError(refusal)
+    with transaction.atomic():
+        now = timezone.now()
+        # Conditional on not being deleted yet, so that two deletions record one event.
+        if not Response.all_objects.filter(pk=current.pk, deleted_at__isnull=True).update(
+            deleted_at=now, deleted_by=by, campaign=None
+        ):
+            raise TransitionError(_("This response is already deleted."))
+        current.deleted_at, current.deleted_by, current.campaign_id = now, by, None
+        _event(current, by, EventKind.DELETED, note=reason, subject=response_label(current))
+        _deleted_or_restored(current)
+    return current
+
+
+def response_restore(*, response: Response, by) -> Response:
+    """Bring a deleted response back wherever it was shown (admins only)."""
+    if refusal := rules.refusal_to_restore(by):
+        raise TransitionError(refusal)
+    current = Response.all_objects.select_related("consultation", "organisation").get(pk=response.pk)
+    with transaction.atomic():
+        if not Response.all_objects.filter(pk=current.pk, deleted_at__isnull=False).update(
+            deleted_at=None, deleted_by=None
+        ):
+            raise TransitionError(_("This response is not deleted."))
+        current.deleted_at = current.deleted_by = None
+        _event(current, by, EventKind.UNDELETED, subject=response_label(current))
+        _deleted_or_restored(current)
+    return current
+
+
+def attachment_delete(*, attachment: Attachment, by, reason: str) -> Attachment:
+    """Move a file to the deleted items, with the reason; its text leaves search and campaign detection."""
+    reason = _reason_required(reason)
+    current = Attachment.all_objects.select_related("response__consultation", "response__organisation").get(
+        pk=attachment.pk
+    )
+    if refusal := rules.refusal_to_delete_attachment(by, current):
+        raise TransitionError(refusal)
+    with transaction.atomic():
+        now = timezone.now()
+        if not Attachment.all_objects.filter(pk=current.pk, deleted_at__isnull=True).update(
+            deleted_at=now, deleted_by=by
+        ):
+            raise TransitionError(_("This file is already deleted."))
+        current.deleted_at, current.deleted_by = now, by
+        _attachment_event(current, by, EventKind.ATTACHMENT_DELETED, note=reason)
+    return current
+
+
+def attachment_restore(*, attachment: Attachment, by) -> Attachment:
+    """Bring a deleted file back on its response (admins only)."""
+    if refusal := rules.refusal_to_restore(by):
+        raise TransitionError(refusal)
+    current = Attachment.all_objects.select_related("response__consultation", "response__organisation").get(
+        pk=attachment.pk
+    )
+    with transaction.atomic():
+        if not Attachment.all_objects.filter(pk=current.pk, deleted_at__isnull=False).update(
+            deleted_at=None, deleted_by=None
+        ):
+            raise TransitionError(_("This file is not deleted."))
+        current.deleted_at = current.deleted_by = None
+        _attachment_event(current, by, EventKind.ATTACHMENT_UNDELETED)
+    return current
+
+
+def _attachment_event(attachment: Attachment, by, kind: str, *, note: str = "") -> None:
+    response = attachment.response
+    _event(response, by, kind, note=note, subject=attachment_label(attachment), attachment=attachment)
+    schedule_response_refresh([response.pk])
+    campaigns_schedule_recompute(consultation_id=response.consultation_id)
 
 
 # --- Our own drafts: the review workflow ------------------------------------------------------
@@ -921,9 +1037,21 @@ def _record_history(response: Response, by, *, reason: str) -> None:
     )
 
 
-def _event(response: Response, by, kind: str, *, from_status: str = "", to_status: str = "", note: str = "") -> None:
+def _event(
+    response: Response,
+    by,
+    kind: str,
+    *,
+    from_status: str = "",
+    to_status: str = "",
+    note: str = "",
+    subject: str = "",
+    attachment: Attachment | None = None,
+) -> None:
     ResponseEvent.objects.create(
         response=response,
+        attachment=attachment,
+        subject=subject,
         actor=by,
         kind=kind,
         version=response.version,

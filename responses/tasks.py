@@ -79,3 +79,12 @@ def email_saved_searches() -> str:
     from responses.saved_searches import saved_searches_email_due
 
     return saved_searches_email_due().summary()
+
+
+@shared_task(name="responses.purge_deleted")
+def purge_deleted() -> str:
+    """Purge responses and files deleted more than DELETED_RETENTION_DAYS ago (beat runs this hourly).
+    Idempotent and safe to overlap: each item is claimed before it is purged."""
+    from responses.purge import deleted_items_purge
+
+    return deleted_items_purge().summary()

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from responses import campaign_views as campaigns
+from responses import deletion_views as deletion
 from responses import import_views as import_pages
 from responses import position_views, views
 from responses import review_views as review
@@ -90,4 +91,17 @@ urlpatterns += [
     path("search/saved/<int:pk>/edit/", search_pages.saved_search_edit, name="saved-search-edit"),
     path("search/saved/<int:pk>/email/", search_pages.saved_search_toggle_email, name="saved-search-email"),
     path("search/saved/<int:pk>/delete/", search_pages.saved_search_delete, name="saved-search-delete"),
+]
+
+# Deletion: to the deleted items, restored from there by an admin until purged.
+urlpatterns += [
+    path("<int:pk>/delete/", deletion.response_delete, name="response-delete"),
+    path("attachments/<int:pk>/delete/", deletion.attachment_delete, name="attachment-delete"),
+    path("deleted/", deletion.deleted_list, name="deleted-list"),
+    path("deleted/<int:pk>/restore/", deletion.deleted_response_restore, name="deleted-response-restore"),
+    path(
+        "deleted/attachments/<int:pk>/restore/",
+        deletion.deleted_attachment_restore,
+        name="deleted-attachment-restore",
+    ),
 ]

@@ -174,8 +174,15 @@ def _detail_context(
         coding_form = CodingForm(
             response=response, questions=consultation.questions.all(), topics=consultation.topics.all()
         )
+    text_context = _text_context(request, response)
     return {
-        **_text_context(request, response),
+        **text_context,
+        "can_delete": rules.refusal_to_delete(request.user, response) is None,
+        "deletable_attachments": {
+            attachment.pk
+            for attachment in text_context["attachments"]
+            if rules.refusal_to_delete_attachment(request.user, attachment) is None
+        },
         "consultation": consultation,
         "topic_rows": [(topic, positions.get(topic.pk)) for topic in coding_form.topics],
         "question_rows": [(question, answers.get(question.pk)) for question in coding_form.questions],

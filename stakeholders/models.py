@@ -40,7 +40,10 @@ class OrganisationQuerySet(models.QuerySet):
         return self.filter(models.Q(name__icontains=text) | models.Exists(alias_matches))
 
     def with_response_count(self) -> "OrganisationQuerySet":
-        return self.annotate(response_count=models.Count("responses", distinct=True))
+        # Deleted responses (in the deleted items, awaiting restore or purge) do not count.
+        return self.annotate(
+            response_count=models.Count("responses", filter=models.Q(responses__deleted_at__isnull=True), distinct=True)
+        )
 
     def search(self, text: str) -> "OrganisationQuerySet":
         """Full-text search of name, aliases and notes, best match first (see stakeholders.search)."""

@@ -44,6 +44,14 @@ def test_bad_boolean_is_named(tmp_path):
     assert_one_sentence(result, "DEBUG must be true or false")
 
 
+def test_a_negative_retention_of_deleted_items_is_named(tmp_path):
+    result = manage(
+        "check",
+        env=child_env(**PRODUCTION, DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3", DELETED_RETENTION_DAYS="-1"),
+    )
+    assert_one_sentence(result, "DELETED_RETENTION_DAYS must be 0 or more")
+
+
 def test_without_a_broker_tasks_run_eagerly_and_the_log_says_so(tmp_path):
     result = manage("check", env=child_env(DEBUG="true", DATABASE_URL=f"sqlite:///{tmp_path}/db.sqlite3"))
     assert result.returncode == 0, result.stderr

@@ -86,7 +86,7 @@ def _make_world() -> dict:
     from notifications.models import EmailMute
     from reminders.models import ReminderLog, ReminderPreference
     from reminders.services import unsubscribe_token
-    from responses.models import Campaign, CampaignDetection, Response, SavedSearch
+    from responses.models import Campaign, CampaignDetection, EventKind, Response, ResponseEvent, SavedSearch
     from responses.services import EVENT_RESPONSE_SUBMITTED
     from stakeholders.models import OrganisationMerge
     from webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
@@ -112,6 +112,7 @@ def _make_world() -> dict:
     PositionFactory(response=response, topic=topic)
     draft = DraftFactory(consultation=consultation, owner=policy_user)
     comment = CommentFactory(response=draft, author=reviewer_user)
+    ResponseEvent.objects.create(response=draft, actor=policy_user, kind=EventKind.CREATED, version=1)
     attachment = AttachmentFactory(response=response)
     notification = NotificationFactory(recipient=policy_user)
     EmailMute.objects.create(user=policy_user, kind="comment")

@@ -15,15 +15,6 @@ class AddIndexOnPostgres(migrations.AddIndex):
             super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
-def backfill(apps, schema_editor) -> None:
-    """Index the responses that exist (the same UPDATE the app runs after each change)."""
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    from responses.search import refresh_response_vectors
-
-    refresh_response_vectors()
-
-
 class Migration(migrations.Migration):
     dependencies = [
         # The vector is built in the consultation's language and includes the organisation's name.
@@ -44,5 +35,6 @@ class Migration(migrations.Migration):
             model_name="response",
             index=django.contrib.postgres.indexes.GinIndex(fields=["search_vector"], name="response_search_gin"),
         ),
-        migrations.RunPython(backfill, migrations.RunPython.noop, elidable=True),
+        # The existing responses are indexed by 0008_soft_delete_and_immutable_audit: the app's UPDATE that
+        # builds vectors reads columns added after this migration.
     ]

@@ -79,7 +79,7 @@ def test_policy_staff_log_a_submission_code_it_and_see_the_matrix(
     # The response page: the letter's text beside the coding form.
     expect(page.get_by_role("heading", name="Interpol", exact=True)).to_be_visible()
     expect(page.get_by_text("The submission of Interpol is logged.")).to_be_visible()
-    expect(page.get_by_role("link", name="interpol-letter.pdf")).to_be_visible()
+    expect(page.get_by_role("link", name="interpol-letter.pdf", exact=True)).to_be_visible()
     text_panel = page.locator("#text-panel")
     expect(text_panel).to_contain_text("Interpol opposes prescriptive reporting mandates.")
     expect(text_panel).not_to_contain_text("Extracting")
