@@ -79,7 +79,7 @@ def _make_data() -> dict:
     issuer = OrganisationFactory(name="Online Safety Commission", slug="online-safety-commission", kind="regulator")
     network = OrganisationFactory(name="Child Safety Policy Network", slug="child-safety", kind="ngo")
     OrganisationAliasFactory(organisation=network, name="CSPN")
-    ContactFactory(organisation=network, name="Jo Contact", email="jo@cspn.example.org", role="Policy lead")
+    contact = ContactFactory(organisation=network, name="Jo Contact", email="jo@cspn.example.org", role="Policy lead")
     ContactFactory(organisation=network, name="Sam Contact", email="sam@cspn.example.org", opted_out=True)
     consultation = ConsultationFactory(
         title="Guidelines on the protection of minors online",
@@ -176,6 +176,7 @@ def _make_data() -> dict:
         "tag": tag,
         "job": done,
         "webhook": webhook,
+        "contact": contact,
     }
 
 
@@ -186,8 +187,11 @@ URLS = {
     "consultation detail": lambda o: reverse("consultations:consultation-detail", args=[o["consultation"].slug]),
     "consultation form": lambda o: reverse("consultations:consultation-edit", args=[o["consultation"].slug]),
     "new consultation form": lambda o: reverse("consultations:consultation-create"),
+    "consultation export jobs": lambda o: reverse("exports:consultation-job-list", args=[o["consultation"].slug]),
     "organisation list": lambda o: reverse("stakeholders:organisation-list"),
     "organisation detail": lambda o: reverse("stakeholders:organisation-detail", args=[o["organisation"].slug]),
+    "new organisation form": lambda o: reverse("stakeholders:organisation-create"),
+    "import organisations": lambda o: reverse("stakeholders:organisation-import"),
     "organisation form": lambda o: reverse("stakeholders:organisation-edit", args=[o["organisation"].slug]),
     "organisation merge": lambda o: reverse("stakeholders:organisation-merge", args=[o["organisation"].slug]),
     "contact form": lambda o: reverse("stakeholders:contact-create", args=[o["organisation"].slug]),
@@ -199,6 +203,9 @@ URLS = {
     "draft edit": lambda o: reverse("responses:draft-edit", args=[o["draft"].pk]),
     "review request": lambda o: reverse("responses:review-request", args=[o["draft"].pk]),
     "versions": lambda o: reverse("responses:version-list", args=[o["draft"].pk]),
+    "version comparison": lambda o: reverse("responses:version-diff", args=[o["draft"].pk]),
+    "draft audit trail": lambda o: reverse("responses:response-audit", args=[o["draft"].pk]),
+    "audit log": lambda o: reverse("responses:audit-list"),
     "my work": lambda o: reverse("responses:my-work"),
     "stance matrix": lambda o: reverse("responses:matrix", args=[o["consultation"].slug]),
     "search with results": lambda o: reverse("responses:search") + "?q=reporting",
@@ -217,11 +224,35 @@ URLS = {
     "calendar settings": lambda o: reverse("reminders:calendar-settings"),
     "webhooks": lambda o: reverse("webhooks:webhook-list"),
     "webhook detail": lambda o: reverse("webhooks:webhook-detail", args=[o["webhook"].pk]),
+    "new webhook form": lambda o: reverse("webhooks:webhook-create"),
     "API token": lambda o: reverse("accounts:api-token"),
+    "two-factor settings": lambda o: reverse("accounts:two-factor"),
+    "password change": lambda o: reverse("accounts:password-change"),
 }
 # Pages whose form is sent empty, to be checked as shown with its validation errors.
-WITH_ERRORS = {"consultation form with errors": "new consultation form", "contact form with errors": "contact form"}
-PAGES = ["login", *URLS, *WITH_ERRORS]
+WITH_ERRORS = {
+    "consultation form with errors": "new consultation form",
+    "contact form with errors": "contact form",
+    "log a submission with errors": "log a submission",
+}
+
+
+def _suggest_organisations(page) -> None:
+    page.get_by_label("Find the organisation").fill("Famil")
+    page.locator("#organisation-options [data-org-id]").first.wait_for()
+
+
+def _preview_draft(page) -> None:
+    page.get_by_test_id("preview-button").click()
+    page.get_by_test_id("preview").get_by_text("National capacity building").wait_for()
+
+
+# Content that htmx swaps in: page name -> (the page it starts from, what brings the content in).
+SWAPPED_IN = {
+    "log a submission, organisations suggested": ("log a submission", _suggest_organisations),
+    "draft edit, preview shown": ("draft edit", _preview_draft),
+}
+PAGES = ["login", "unsubscribe", *URLS, *WITH_ERRORS, *SWAPPED_IN]
 
 
 def _axe(page) -> list[dict]:
@@ -237,6 +268,8 @@ def _axe(page) -> list[dict]:
 @pytest.fixture(scope="module")
 def visits(browser, live_server, django_db_setup, django_db_blocker, tmp_path_factory) -> dict[str, Visit]:
     """Page name -> what axe found there and where its HTML was saved."""
+    from reminders.services import unsubscribe_token
+
     assert AXE.exists() and VNU.exists(), "run `make node_modules/.installed` (npm ci) first"
     html_dir = tmp_path_factory.mktemp("html")
     media_root = tmp_path_factory.mktemp("media")
@@ -256,6 +289,8 @@ def visits(browser, live_server, django_db_setup, django_db_blocker, tmp_path_fa
             visit.html_file.write_text(page.content(), encoding="utf-8")
 
         try:
+            page.goto(live_server.url + reverse("reminders:unsubscribe", args=[unsubscribe_token(objects["contact"])]))
+            check("unsubscribe")
             page.goto(live_server.url + reverse("accounts:login"))
             check("login")
             page.get_by_label("Username").fill("ada")
@@ -273,6 +308,10 @@ def visits(browser, live_server, django_db_setup, django_db_blocker, tmp_path_fa
                 page.locator("main form[method=post]").first.locator("[type=submit]").last.click()
                 page.wait_for_load_state("networkidle")
                 assert page.locator(".invalid-feedback, .alert-danger").count(), f"{name}: no error shown"
+                check(name)
+            for name, (start, bring_in) in SWAPPED_IN.items():
+                page.goto(live_server.url + urls[start])
+                bring_in(page)
                 check(name)
         finally:
             context.close()
