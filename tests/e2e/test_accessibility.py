@@ -229,6 +229,24 @@ URLS = {
     "two-factor settings": lambda o: reverse("accounts:two-factor"),
     "password change": lambda o: reverse("accounts:password-change"),
 }
+# What a page shows when the data set fills it: checked, so that no page is checked empty by mistake.
+SHOWS = {
+    "dashboard": "Guidelines on the protection of minors online",
+    "organisation detail": "Jo Contact",
+    "response detail": "letter.txt",
+    "draft under review": "Which platforms? Name them.",
+    "my work": "Guidelines on the protection of minors online",
+    "stance matrix": "Parents for a Safer Web",
+    "search with results": "Family Online Alliance",
+    "saved searches": "Reporting duties",
+    "positions": "Reporting tools",
+    "campaigns": "Form letter",
+    "export job list": "Download",
+    "notifications": "Rene commented on your draft",
+    "reminder history": "Guidelines on the protection of minors online",
+    "webhook detail": "Intranet CRM",
+}
+
 # Pages whose form is sent empty, to be checked as shown with its validation errors.
 WITH_ERRORS = {
     "consultation form with errors": "new consultation form",
@@ -300,6 +318,8 @@ def visits(browser, live_server, django_db_setup, django_db_blocker, tmp_path_fa
             for name, url in urls.items():
                 response = page.goto(live_server.url + url)
                 assert response.ok, f"{name}: {url} answered {response.status}"
+                if name in SHOWS:
+                    assert SHOWS[name] in page.inner_text("main"), f"{name} does not show {SHOWS[name]!r}"
                 check(name)
             for name, form_page in WITH_ERRORS.items():
                 page.goto(live_server.url + urls[form_page])
