@@ -22,7 +22,7 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/consultrack_bench
 BENCH_CACHE_URL ?= redis://127.0.0.1:6379/14
 
 .DEFAULT_GOAL := help
-.PHONY: help run test bench lint format services chromium fonts gettext messages clean
+.PHONY: help run test bench lint format services chromium java fonts gettext messages clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -60,12 +60,22 @@ messages: $(BIN)/.runtime gettext ## Extract the UI strings into locale/fr/LC_ME
 	@msgattrib --only-fuzzy locale/fr/LC_MESSAGES/django.po; msgattrib --untranslated locale/fr/LC_MESSAGES/django.po
 	@msgfmt --check --statistics --output-file /dev/null locale/fr/LC_MESSAGES/django.po
 
+java: ## Install a Java runtime for the HTML checker (vnu) when it is missing
+	@command -v java >/dev/null || { apt-get update -qq && apt-get install -y -qq default-jre-headless; }
+
+# axe-core and the Nu Html Checker, at the versions in package-lock.json. --ignore-scripts: vnu-jar's install
+# script would fetch a JDK from GitHub when it finds no Java; the `java` target provides one instead.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq npm; }
+	npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
+
 fonts: ## Install fonts covering Latin, Arabic and CJK scripts, and HarfBuzz's subsetter (for PDF packs), when missing
 	@fc-list 2>/dev/null | grep -q "Noto Sans CJK" && fc-list | grep -q "Noto Sans Arabic" && fc-list | grep -q "DejaVu Sans" \
 	  && /sbin/ldconfig -p | grep -q libharfbuzz-subset \
 	  || { apt-get update -qq && apt-get install -y -qq fonts-dejavu-core fonts-noto-core fonts-noto-cjk libharfbuzz-subset0; }
 
-test: $(BIN)/.dev services chromium fonts gettext ## Run the whole suite (PostgreSQL, Redis, Celery worker, Chromium)
+test: $(BIN)/.dev node_modules/.installed services chromium java fonts gettext ## Run the whole suite (PostgreSQL, Redis, Celery worker, Chromium)
 	DEBUG=true $(BIN)/python manage.py compilemessages --verbosity 0
 	DEBUG=true $(BIN)/python manage.py collectstatic --no-input --verbosity 0
 ifneq ($(strip $(PYTEST_ARGS)),)
@@ -95,4 +105,4 @@ format: $(BIN)/.dev ## Fix what ruff can fix and format the code
 	$(BIN)/ruff format .
 
 clean: ## Remove the virtualenv and local data under var/
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var node_modules

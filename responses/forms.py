@@ -137,11 +137,11 @@ class ResponseLogForm(forms.Form):
         # static/js/responses-log-form.js for choosing one with the keyboard or the mouse).
         self.fields["organisation_query"].widget.attrs.update(
             {
-                "hx-get": reverse("responses:organisation-search"),
-                "hx-trigger": "input changed delay:250ms, search",
-                "hx-target": "#organisation-options",
-                "hx-include": "[name='consultation']",
-                "hx-sync": "this:replace",
+                "data-hx-get": reverse("responses:organisation-search"),
+                "data-hx-trigger": "input changed delay:250ms, search",
+                "data-hx-target": "#organisation-options",
+                "data-hx-include": "[name='consultation']",
+                "data-hx-sync": "this:replace",
                 "aria-controls": "organisation-options",
                 "data-org-search": "",
             }

@@ -140,9 +140,9 @@ def test_preview_renders_the_body_on_the_server(as_user, policy_user):
 
 def test_the_edit_page_wires_the_preview_button_with_htmx(as_user, policy_user, draft):
     content = as_user(policy_user).get(reverse("responses:draft-edit", args=[draft.pk])).content.decode()
-    assert f'hx-post="{reverse("responses:draft-preview")}"' in content
-    assert "hx-include=\"[name='body']\"" in content
-    assert 'hx-target="#body-preview"' in content
+    assert f'data-hx-post="{reverse("responses:draft-preview")}"' in content
+    assert "data-hx-include=\"[name='body']\"" in content
+    assert 'data-hx-target="#body-preview"' in content
 
 
 def test_the_draft_page_shows_each_paragraph_rendered_and_escapes_markup(as_user, reviewer_user, consultation):

@@ -224,7 +224,7 @@ def test_htmx_polls_a_running_job_for_its_status_fragment(as_user, admin_user, j
     response = as_user(admin_user).get(reverse("exports:job-detail", args=[job.pk]), HTTP_HX_REQUEST="true")
     body = response.content.decode()
     assert "<html" not in body
-    assert 'hx-trigger="every 1s"' in body
+    assert 'data-hx-trigger="every 1s"' in body
     assert 'role="progressbar"' in body
     assert 'aria-valuenow="25"' in body and 'aria-valuemax="100"' in body
     assert "3 of 12 items" in body
@@ -234,7 +234,7 @@ def test_htmx_polls_a_running_job_for_its_status_fragment(as_user, admin_user, j
 def test_a_finished_job_stops_polling_and_offers_the_download(as_user, admin_user, job):
     response = as_user(admin_user).get(reverse("exports:job-detail", args=[job.pk]), HTTP_HX_REQUEST="true")
     body = response.content.decode()
-    assert "hx-trigger" not in body
+    assert "data-hx-trigger" not in body
     assert reverse("exports:job-download", args=[job.pk]) in body
     assert "itu-cop-pack-" in body
 
@@ -244,7 +244,7 @@ def test_a_failed_job_shows_its_reason_and_a_retry_button(as_user, admin_user, j
     body = as_user(admin_user).get(reverse("exports:job-detail", args=[job.pk])).content.decode()
     assert "The file of “x.pdf” is missing." in body
     assert reverse("exports:job-retry", args=[job.pk]) in body
-    assert "hx-trigger" not in body
+    assert "data-hx-trigger" not in body
 
 
 def test_retry_through_htmx_swaps_in_the_queued_status(
@@ -255,7 +255,7 @@ def test_retry_through_htmx_swaps_in_the_queued_status(
         response = as_user(admin_user).post(reverse("exports:job-retry", args=[job.pk]), HTTP_HX_REQUEST="true")
     body = response.content.decode()
     assert "<html" not in body
-    assert "Queued" in body and 'hx-trigger="every 1s"' in body
+    assert "Queued" in body and 'data-hx-trigger="every 1s"' in body
     assert queued == [job.pk]
 
 

@@ -272,7 +272,7 @@ def test_htmx_retry_returns_the_polling_text_panel(as_user, policy_user):
             reverse("responses:attachment-retry", args=[attachment.pk]), HTTP_HX_REQUEST="true"
         )
     assert response.status_code == 200
-    assert b'hx-trigger="every 2s"' in response.content
+    assert b'data-hx-trigger="every 2s"' in response.content
     assert "Extracting…".encode() in response.content
 
 
@@ -283,11 +283,11 @@ def test_text_panel_polls_while_pending_and_stops_when_done(as_user, reviewer_us
     url = reverse("responses:response-text", args=[attachment.response_id])
     client = as_user(reviewer_user)
     pending = client.get(url, HTTP_HX_REQUEST="true")
-    assert b'hx-trigger="every 2s"' in pending.content
+    assert b'data-hx-trigger="every 2s"' in pending.content
     assert "Extracting…".encode() in pending.content
     extract_attachment_text.apply(args=[attachment.pk]).get()
     done = client.get(url, HTTP_HX_REQUEST="true")
-    assert b"hx-trigger" not in done.content
+    assert b"data-hx-trigger" not in done.content
     assert b"Quote me." in done.content
 
 

@@ -236,8 +236,8 @@ def test_htmx_history_restore_gets_the_whole_page(as_user, reviewer_user):
 
 def test_search_box_asks_htmx_for_the_table_and_pushes_the_url(as_user, reviewer_user):
     content = as_user(reviewer_user).get(LIST_URL).content.decode()
-    assert 'hx-target="#organisation-table"' in content
-    assert 'hx-push-url="true"' in content
+    assert 'data-hx-target="#organisation-table"' in content
+    assert 'data-hx-push-url="true"' in content
     assert 'id="organisation-table"' in content
 
 

@@ -396,8 +396,8 @@ def test_organisation_search_escapes_names_and_says_when_nothing_matches(as_user
 
 def test_log_form_search_box_is_wired_to_the_type_ahead(as_user, policy_user):
     content = as_user(policy_user).get(reverse("responses:response-create")).content.decode()
-    assert f'hx-get="{reverse("responses:organisation-search")}"' in content
-    assert 'hx-target="#organisation-options"' in content
+    assert f'data-hx-get="{reverse("responses:organisation-search")}"' in content
+    assert 'data-hx-target="#organisation-options"' in content
     assert 'type="hidden" name="organisation"' in content
     assert "js/responses-log-form.js" in content
 

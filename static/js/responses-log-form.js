@@ -1,6 +1,6 @@
 // The form that logs a received submission: choosing the organisation from the type-ahead list
 // (mouse or keyboard), and switching between an existing and a new organisation.
-// The list itself is fetched by htmx (hx-get on the search box); this file only handles choosing.
+// The list itself is fetched by htmx (data-hx-get on the search box); this file only handles choosing.
 (function () {
   "use strict";
 

@@ -44,7 +44,7 @@ def test_policy_staff_confirm_a_campaign_and_split_a_member_out(page: Page, live
     expect(page.get_by_text("Safety coalition letter is confirmed.")).to_be_visible()
     expect(campaign.get_by_test_id("campaign-confirmed")).to_be_visible()
 
-    campaign.get_by_role("button", name="Split Zeta Network out of the campaign").click()
+    campaign.get_by_role("button", name="Split out Zeta Network from the campaign").click()
     expect(page.get_by_text("The response of Zeta Network is split out of Safety coalition letter")).to_be_visible()
     expect(campaign.get_by_test_id("campaign-size")).to_have_text("3 responses")
     expect(campaign.get_by_test_id("campaign-member")).to_have_count(3)
