@@ -107,6 +107,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # A NUL in the query string gets a page saying so, before any view hands it to the database.
+    "config.middleware.RefuseNullCharactersMiddleware",
     # Every page needs a login unless its view says otherwise (the login page).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # A user with a second factor (or an admin who must have one) sees nothing before it is given.
