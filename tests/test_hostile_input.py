@@ -9,6 +9,7 @@ import datetime
 
 import pytest
 from django.core import mail
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -251,3 +252,385 @@ def test_search_snippets_mark_the_match_and_escape_the_rest(client, world, admin
         # In "javascript:alert(1)//hxjsurlx" PostgreSQL's parser reads the marker as part of a URL path.
         if entry.key != "jsurl":
             assert any(entry.marker in mark for mark in marks), (entry.key, marks)
+
+
+# --- Every form that takes text -----------------------------------------------------------------------
+
+
+def field_refused(html: str, name: str) -> bool:
+    """The form came back with an error on field `name` (Bootstrap's is-invalid on its input)."""
+    return any(
+        "is-invalid" in (element.get("class") or "").split()
+        for element in parse(html).iter("input", "textarea", "select")
+        if element.get("name") == name
+    )
+
+
+def kept_in_form(html: str, name: str, entry: Hostile) -> bool:
+    """What was typed is still in the field, to correct rather than type again."""
+    for element in parse(html).iter("input", "textarea"):
+        if element.get("name") == name and "is-invalid" in (element.get("class") or "").split():
+            value = element.get("value") if element.tag == "input" else element.text_content()
+            if entry.marker in (value or ""):
+                return True
+    return False
+
+
+@pytest.fixture
+def scene(policy_user, reviewer_user, admin_user):
+    """Small, ordinary data for the forms to work on."""
+    consultation = ConsultationFactory(slug="scene")
+    question = QuestionFactory(consultation=consultation)
+    topic = TopicFactory(consultation=consultation)
+    organisation = OrganisationFactory(name="Acme", slug="acme")
+    contact = ContactFactory(organisation=organisation)
+    received = ResponseFactory(consultation=consultation, organisation=organisation, summary="Ordinary")
+    ours = OrganisationFactory(name="Our network", slug="ours")
+    draft = services.draft_create(consultation=consultation, organisation=ours, by=policy_user, body="One.\n\nTwo.")
+    services.response_request_review(
+        response=draft, by=policy_user, reviewers=[reviewer_user], due_at=timezone.now() + datetime.timedelta(days=2)
+    )
+    thread = services.comment_add(response=draft, by=reviewer_user, body="A thread.")
+    return {
+        "consultation": consultation,
+        "question": question,
+        "topic": topic,
+        "organisation": organisation,
+        "contact": contact,
+        "received": received,
+        "ours": ours,
+        "draft": Response.objects.get(pk=draft.pk),
+        "thread": thread,
+        "users": {"policy": policy_user, "reviewer": reviewer_user, "admin": admin_user},
+    }
+
+
+def _organisation_data(text_field: str, text: str) -> dict:
+    data = {"name": "Acme", "slug": "", "kind": "company", "country": "FR", "website": "", "aliases": "", "notes": ""}
+    data[text_field] = text
+    return data
+
+
+def _consultation_data(scene, field: str, text: str) -> dict:
+    data = {
+        "title": "A consultation",
+        "slug": "",
+        "reference": "",
+        "issuer": scene["organisation"].pk,
+        "url": "",
+        "summary": "",
+        "time_zone": "Europe/Zurich",
+        "opens_at": "2026-01-01T09:00",
+        "deadline": "2026-12-31T23:59",
+        "new_tags": "",
+        "questions-TOTAL_FORMS": "1",
+        "questions-INITIAL_FORMS": "0",
+        "questions-0-number": "1",
+        "questions-0-text": "Which model?",
+        "questions-0-order": "1",
+        "topics-TOTAL_FORMS": "1",
+        "topics-INITIAL_FORMS": "0",
+        "topics-0-name": "Coordination",
+        "topics-0-slug": "",
+        "topics-0-description": "",
+        "topics-0-tag_names": "",
+        "topics-0-order": "1",
+    }
+    data[field] = text
+    return data
+
+
+def _latest(model, **filters):
+    return model.objects.filter(**filters).order_by("-pk").first()
+
+
+def _newest_consultation():
+    return Consultation.objects.exclude(slug="scene").order_by("-pk").first()
+
+
+def _review_note(scene) -> str | None:
+    """The note sent with a review request, as the draft's history records it after the reviewers' names."""
+    event = scene["draft"].events.filter(kind="review_requested").order_by("-pk").first()
+    return event.note.split(". ", 1)[1] if event and ". " in event.note else None
+
+
+def _webhook_field(name: str):
+    from webhooks.models import Webhook
+
+    return getattr(Webhook.objects.first(), name, None)
+
+
+# (case id, role, url, POST data for a text, the field, what was stored (None if nothing))
+FORM_CASES = {
+    "organisation-name": (
+        "policy",
+        lambda s: reverse("stakeholders:organisation-create"),
+        lambda s, text: _organisation_data("name", text),
+        "name",
+        lambda s: _latest(Organisation).name,
+    ),
+    "organisation-notes": (
+        "policy",
+        lambda s: reverse("stakeholders:organisation-edit", args=[s["organisation"].slug]),
+        lambda s, text: _organisation_data("notes", text),
+        "notes",
+        lambda s: Organisation.objects.get(pk=s["organisation"].pk).notes,
+    ),
+    "organisation-aliases": (
+        "policy",
+        lambda s: reverse("stakeholders:organisation-edit", args=[s["organisation"].slug]),
+        lambda s, text: _organisation_data("aliases", text),
+        "aliases",
+        lambda s: "\n".join(s["organisation"].aliases.values_list("name", flat=True)) or None,
+    ),
+    "organisation-website": (
+        "policy",
+        lambda s: reverse("stakeholders:organisation-edit", args=[s["organisation"].slug]),
+        lambda s, text: _organisation_data("website", text),
+        "website",
+        lambda s: Organisation.objects.get(pk=s["organisation"].pk).website or None,
+    ),
+    "contact-name": (
+        "policy",
+        lambda s: reverse("stakeholders:contact-edit", args=[s["contact"].pk]),
+        lambda s, text: {"name": text, "email": "someone@example.org", "role": ""},
+        "name",
+        lambda s: Contact.objects.get(pk=s["contact"].pk).name,
+    ),
+    "contact-role": (
+        "policy",
+        lambda s: reverse("stakeholders:contact-create", args=[s["organisation"].slug]),
+        lambda s, text: {"name": "Someone", "email": "someone@example.org", "role": text},
+        "role",
+        lambda s: getattr(_latest(Contact, name="Someone"), "role", None),
+    ),
+    **{
+        f"consultation-{field}": (
+            "policy",
+            lambda s: reverse("consultations:consultation-create"),
+            lambda s, text, field=field: _consultation_data(s, field, text),
+            field,
+            read,
+        )
+        for field, read in [
+            ("title", lambda s: getattr(_newest_consultation(), "title", None)),
+            ("reference", lambda s: getattr(_newest_consultation(), "reference", None)),
+            ("summary", lambda s: getattr(_newest_consultation(), "summary", None)),
+            ("url", lambda s: getattr(_newest_consultation(), "url", None)),
+            ("questions-0-text", lambda s: _newest_consultation() and _newest_consultation().questions.get().text),
+            ("topics-0-name", lambda s: _newest_consultation() and _newest_consultation().topics.get().name),
+            (
+                "topics-0-description",
+                lambda s: _newest_consultation() and _newest_consultation().topics.get().description,
+            ),
+        ]
+    },
+    "invitation-note": (
+        "policy",
+        lambda s: reverse("consultations:invitation-create", args=[s["consultation"].slug]),
+        lambda s, text: {"organisation": s["organisation"].pk, "note": text},
+        "note",
+        lambda s: getattr(s["consultation"].invitations.first(), "note", None),
+    ),
+    "log-summary": (
+        "policy",
+        lambda s: reverse("responses:response-create"),
+        lambda s, text: {
+            "consultation": s["consultation"].pk,
+            "organisation_mode": "new",
+            "new_name": "Newcomer",
+            "new_kind": "ngo",
+            "channel": "letter",
+            "received_on": "2026-01-29",
+            "summary": text,
+        },
+        "summary",
+        lambda s: getattr(_latest(Response, organisation__name="Newcomer"), "summary", None),
+    ),
+    "log-new-organisation": (
+        "policy",
+        lambda s: reverse("responses:response-create"),
+        lambda s, text: {
+            "consultation": s["consultation"].pk,
+            "organisation_mode": "new",
+            "new_name": text,
+            "new_kind": "ngo",
+            "channel": "letter",
+            "received_on": "2026-01-29",
+            "summary": "",
+        },
+        "new_name",
+        lambda s: getattr(
+            _latest(Organisation, responses__consultation=s["consultation"], responses__summary=""), "name", None
+        ),
+    ),
+    "response-summary": (
+        "policy",
+        lambda s: reverse("responses:response-edit", args=[s["received"].pk]),
+        lambda s, text: {"channel": "email", "received_on": "2026-01-29", "summary": text, "version": 1},
+        "summary",
+        lambda s: Response.objects.get(pk=s["received"].pk).summary,
+    ),
+    **{
+        f"coding-{part}": (
+            "policy",
+            lambda s: reverse("responses:response-code", args=[s["received"].pk]),
+            lambda s, text, part=part: {
+                "version": Response.objects.get(pk=s["received"].pk).version,
+                f"answer_{s['question'].pk}": text if part == "answer" else "",
+                f"stance_{s['topic'].pk}": "supports",
+                f"summary_{s['topic'].pk}": text if part == "summary" else "",
+                f"quote_{s['topic'].pk}": text if part == "quote" else "",
+            },
+            f"{part}_{{q}}" if part == "answer" else f"{part}_{{t}}",
+            read,
+        )
+        for part, read in [
+            ("answer", lambda s: getattr(s["received"].answers.first(), "text", None)),
+            ("summary", lambda s: getattr(Position.objects.filter(response=s["received"]).first(), "summary", None)),
+            ("quote", lambda s: getattr(Position.objects.filter(response=s["received"]).first(), "quote", None)),
+        ]
+    },
+    **{
+        f"draft-create-{field}": (
+            "policy",
+            lambda s: reverse("responses:draft-create"),
+            lambda s, text, field=field: {
+                "consultation": s["consultation"].pk,
+                "organisation": s["ours"].pk,
+                "summary": "",
+                "body": "",
+                field: text,
+            },
+            field,
+            lambda s, field=field: getattr(
+                _latest(Response, status=ResponseStatus.DRAFT, owner__username="policy"), field
+            ),
+        )
+        for field in ("summary", "body")
+    },
+    **{
+        f"draft-edit-{field}": (
+            "policy",
+            lambda s: reverse("responses:draft-edit", args=[s["draft"].pk]),
+            lambda s, text, field=field: {
+                "version": Response.objects.get(pk=s["draft"].pk).version,
+                "summary": "",
+                "body": "One.\n\nTwo.",
+                f"stance_{s['topic'].pk}": "",
+                f"summary_{s['topic'].pk}": "",
+                f"quote_{s['topic'].pk}": "",
+                f"answer_{s['question'].pk}": "",
+                field if field in ("summary", "body") else f"answer_{s['question'].pk}": text,
+            },
+            field if field in ("summary", "body") else "answer_{q}",
+            lambda s, field=field: (
+                getattr(Response.objects.get(pk=s["draft"].pk), field)
+                if field in ("summary", "body")
+                else getattr(s["draft"].answers.first(), "text", None)
+            ),
+        )
+        for field in ("summary", "body", "answer")
+    },
+    **{
+        f"comment-{kind}": (
+            "reviewer",
+            lambda s: reverse("responses:comment-add", args=[s["draft"].pk]),
+            lambda s, text, kind=kind: {
+                "body": text,
+                **({"parent": s["thread"].pk} if kind == "reply" else {}),
+                **({"anchor_paragraph": 1, "anchor_version": 1} if kind == "anchored" else {}),
+            },
+            "body",
+            lambda s: getattr(
+                _latest(Comment, response=s["draft"])
+                .__class__.objects.exclude(pk=s["thread"].pk)
+                .filter(response=s["draft"])
+                .first(),
+                "body",
+                None,
+            ),
+        )
+        for kind in ("general", "anchored", "reply")
+    },
+    "review-note": (
+        "policy",
+        lambda s: reverse("responses:review-request", args=[s["draft"].pk]),
+        lambda s, text: {
+            "reviewers": [s["users"]["reviewer"].pk],
+            "due_at": (timezone.localtime() + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+            "note": text,
+        },
+        "note",
+        _review_note,
+    ),
+    "review-reason": (
+        "reviewer",
+        lambda s: reverse("responses:review-decide", args=[s["draft"].pk]),
+        lambda s, text: {"decision": "request_changes", "reason": text},
+        "reason",
+        lambda s: s["draft"].review_requests.get().reason or None,
+    ),
+    "saved-search-name": (
+        "policy",
+        lambda s: reverse("responses:saved-search-create") + "?q=coordination",
+        lambda s, text: {"name": text, "email_daily": "", "q": "coordination"},
+        "name",
+        lambda s: getattr(SavedSearch.objects.first(), "name", None),
+    ),
+    "saved-search-query": (
+        "policy",
+        lambda s: reverse("responses:saved-search-create"),
+        lambda s, text: {"name": "Mine", "email_daily": "", "q": text},
+        "q",
+        lambda s: getattr(SavedSearch.objects.first(), "query", None),
+    ),
+    "webhook-name": (
+        "admin",
+        lambda s: reverse("webhooks:webhook-create"),
+        lambda s, text: {
+            "name": text,
+            "url": "https://crm.example.org/hook",
+            "events": ["response.submitted"],
+            "active": "on",
+        },
+        "name",
+        lambda s: _webhook_field("name"),
+    ),
+    "webhook-url": (
+        "admin",
+        lambda s: reverse("webhooks:webhook-create"),
+        lambda s, text: {"name": "CRM", "url": text, "events": ["response.submitted"], "active": "on"},
+        "url",
+        lambda s: _webhook_field("url"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(FORM_CASES))
+def test_every_form_keeps_hostile_text_exactly_or_refuses_it_on_the_field(client, scene, case):
+    """Each entry of the corpus, typed into the field: saved as typed, or the form shown again with an
+    error on that field and the text still in it. Never a server error."""
+    who, url, data, field, stored = FORM_CASES[case]
+    field = field.format(q=scene["question"].pk, t=scene["topic"].pk)
+    client.force_login(scene["users"][who])
+    outcomes = {}
+    for entry in CORPUS:
+        with transaction.atomic():
+            response = client.post(url(scene), data(scene, entry.text))
+            assert response.status_code in (200, 302), f"{case} {entry.key}: {response.status_code}"
+            html = response.content.decode()
+            if response.status_code == 200 and field_refused(html, field):
+                assert kept_in_form(html, field, entry), f"{case} {entry.key}: the typed text was lost"
+                assert_no_markup_from_users(html, f"{case} {entry.key}")
+                outcomes[entry.key] = "refused"
+            elif response.status_code == 302 and stored(scene) is None:
+                # A one-field form in a menu (a saved search's name) says why on the page it returns to.
+                shown = client.get(response["Location"]).content.decode()
+                assert "alert-danger" in shown, f"{case} {entry.key}: refused without a word"
+                outcomes[entry.key] = "refused"
+            else:
+                assert stored(scene) == typed(entry), f"{case} {entry.key}: neither saved as typed nor refused"
+                outcomes[entry.key] = "saved"
+            transaction.set_rollback(True)
+    assert all(outcomes[entry.key] == "refused" for entry in REFUSED), outcomes
