@@ -47,8 +47,7 @@ def injected(html: str | bytes) -> list[str]:
             continue
         tag = element.tag.lower()
         if tag == "script" and not (element.get("src") or "").startswith("/static/"):
-            if element.get("type") not in ("application/json",):
-                problems.append(f"<script> without our source: {lxml.html.tostring(element)[:120]!r}")
+            problems.append(f"<script> without our source: {lxml.html.tostring(element)[:120]!r}")
         for name, value in element.attrib.items():
             if name.lower().startswith("on"):
                 problems.append(f"<{tag} {name}={value!r}>")

@@ -8,12 +8,10 @@ shows the text shows it as text: no element, attribute or link is made from it.
 import datetime
 
 import pytest
-from django.core import mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.roles import Role
 from consultations.models import Consultation
 from responses import services
 from responses.models import Comment, Position, Response, ResponseStatus, SavedSearch, Stance
@@ -29,7 +27,6 @@ from tests.factories import (
     QuestionFactory,
     ResponseFactory,
     TopicFactory,
-    UserFactory,
 )
 from tests.hostile import BY_KEY, CORPUS, REFUSED, STORABLE, Hostile
 from tests.hostile_checks import assert_escaped_page, assert_no_markup_from_users, parse
