@@ -631,3 +631,174 @@ def test_every_form_keeps_hostile_text_exactly_or_refuses_it_on_the_field(client
                 outcomes[entry.key] = "saved"
             transaction.set_rollback(True)
     assert all(outcomes[entry.key] == "refused" for entry in REFUSED), outcomes
+
+
+# --- The API ------------------------------------------------------------------------------------------
+
+
+def _api_outcome(answer, field_path: str, entry: Hostile, read) -> str:
+    """ "saved" when the text came back and was stored as typed; "refused" when the error names the field."""
+    assert answer.status_code in (200, 201, 400), f"{field_path} {entry.key}: {answer.status_code}"
+    assert answer["Content-Type"].startswith("application/json")
+    if answer.status_code == 400:
+        fields = answer.json()["error"]["fields"]
+        assert field_path.split(".")[0] in fields, f"{field_path} {entry.key}: the error does not name it: {fields}"
+        return "refused"
+    assert read(answer.json()) == typed(entry), f"{field_path} {entry.key}: changed on the way"
+    return "saved"
+
+
+@pytest.mark.parametrize("entry", CORPUS, ids=ENTRY_IDS)
+def test_the_api_keeps_hostile_text_exactly_or_names_the_field_it_refuses(scene, entry):
+    """POST and PATCH of organisations, responses (summary, answers, positions) and comments: stored as
+    typed and served back as the same JSON string, or a 400 naming the field. Never a server error."""
+    from tests.api_helpers import token_client
+
+    policy = token_client(scene["users"]["policy"])
+    reviewer = token_client(scene["users"]["reviewer"])
+    outcomes = []
+    created = policy.post(
+        "/api/v1/organisations/", {"name": entry.text, "kind": "ngo", "notes": entry.text}, format="json"
+    )
+    outcomes.append(_api_outcome(created, "name", entry, lambda body: body["name"]))
+    if created.status_code == 201:
+        stored = Organisation.objects.get(pk=created.json()["id"])
+        assert (stored.name, stored.notes) == (typed(entry), typed(entry))
+    organisation = scene["organisation"]
+    patched = policy.patch(f"/api/v1/organisations/{organisation.slug}/", {"notes": entry.text}, format="json")
+    if patched.status_code == 404:  # organisations addressed by id
+        patched = policy.patch(f"/api/v1/organisations/{organisation.pk}/", {"notes": entry.text}, format="json")
+    outcomes.append(_api_outcome(patched, "notes", entry, lambda body: body["notes"]))
+    outcomes.append(
+        _api_outcome(
+            policy.patch(f"/api/v1/organisations/{organisation.pk}/", {"website": entry.text}, format="json"),
+            "website",
+            entry,
+            lambda body: body["website"],
+        )
+    )
+    logged = policy.post(
+        "/api/v1/responses/",
+        {
+            "consultation": scene["consultation"].pk,
+            "organisation": organisation.pk,
+            "allow_duplicate": True,
+            "channel": "letter",
+            "received_on": "2026-01-29",
+            "summary": entry.text,
+            "answers": [{"question": scene["question"].pk, "text": entry.text}],
+            "positions": [{"topic": scene["topic"].pk, "stance": "supports", "quote": entry.text}],
+        },
+        format="json",
+    )
+    outcomes.append(_api_outcome(logged, "summary", entry, lambda body: body["summary"]))
+    if logged.status_code == 201:
+        response = Response.objects.get(pk=logged.json()["id"])
+        assert response.answers.get().text == typed(entry)
+        assert response.positions.get().quote == typed(entry)
+        assert logged.json()["positions"][0]["quote"] == typed(entry)
+    patched = policy.patch(
+        f"/api/v1/responses/{scene['received'].pk}/", {"version": 1, "summary": entry.text}, format="json"
+    )
+    outcomes.append(_api_outcome(patched, "summary", entry, lambda body: body["summary"]))
+    comment = reviewer.post(
+        "/api/v1/comments/",
+        {"response": scene["draft"].pk, "body": entry.text, "parent": scene["thread"].pk},
+        format="json",
+    )
+    outcomes.append(_api_outcome(comment, "body", entry, lambda body: body["body"]))
+    if not entry.storable:
+        assert set(outcomes) == {"refused"}, outcomes
+
+
+# --- Imports ------------------------------------------------------------------------------------------
+
+
+def _import(client, upload_url: str, rows: list[list[str]], confirm_name: str, confirm_args: list) -> tuple[str, int]:
+    """Upload `rows` as CSV, check the preview page, import the good rows; (the rows listed as bad, status)."""
+    from tests.test_importing import csv_bytes, upload
+
+    uploaded = upload(client, upload_url, csv_bytes(rows), "rows.csv")
+    assert uploaded.status_code == 302, uploaded.content.decode()[-2000:]
+    preview = client.get(uploaded["Location"])
+    assert preview.status_code == 200
+    html = preview.content.decode()
+    assert_no_markup_from_users(html, "import preview")
+    token = uploaded["Location"].rstrip("/").split("/")[-1]
+    good_count = parse(html).xpath("//input[@name='good_count']/@value")
+    data = {"mode": "good", "good_count": good_count[0]} if good_count else {"mode": "all"}
+    confirmed = client.post(reverse(confirm_name, args=[*confirm_args, token]), data)
+    assert confirmed.status_code == 302, confirmed.content.decode()[-2000:]
+    bad_rows = parse(html).xpath("//table[@data-testid='bad-rows']")
+    return (bad_rows[0].text_content() if bad_rows else ""), confirmed.status_code
+
+
+@pytest.fixture
+def media_in_tmp(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def test_importing_organisations_keeps_hostile_text_or_lists_the_row_as_bad(as_user, policy_user, media_in_tmp):
+    """Every entry as an organisation's name, a contact's name and role: imported as typed, or its row
+    listed as bad in the preview. Never a server error."""
+    header = ["Name", "Kind", "Country", "Website", "Parent", "Contact name", "Contact e-mail", "Contact role"]
+    rows = [header] + [
+        [entry.text, "NGO", "GB", "", "", entry.text, f"c{index}@example.org", entry.text]
+        for index, entry in enumerate(STORABLE)
+    ]
+    client = as_user(policy_user)
+    bad_rows, _status = _import(
+        client, reverse("stakeholders:organisation-import"), rows, "stakeholders:organisation-import-confirm", []
+    )
+    for entry in STORABLE:
+        organisation = Organisation.objects.filter(name=typed(entry)).first()
+        if organisation is None:
+            assert entry.marker in bad_rows, f"{entry.key}: neither imported nor listed as bad"
+            continue
+        assert entry.storable, entry.key
+        contact = organisation.contacts.get()
+        assert (contact.name, contact.role) == (typed(entry), typed(entry))
+
+
+def test_importing_submissions_keeps_hostile_text_or_lists_the_row_as_bad(as_user, policy_user, scene, media_in_tmp):
+    """Every entry as a submission's summary and answer: imported as typed, or the row listed as bad."""
+    consultation = scene["consultation"]
+    organisations = [OrganisationFactory(slug=f"import-{entry.key}") for entry in STORABLE]
+    rows = [["Organisation", "Channel", "Received on", "Summary", "Q1"]] + [
+        [organisation.slug, "letter", "2016-01-29", entry.text, entry.text]
+        for organisation, entry in zip(organisations, STORABLE, strict=True)
+    ]
+    scene["question"].number = "1"
+    scene["question"].save()
+    client = as_user(policy_user)
+    bad_rows, _status = _import(
+        client,
+        reverse("responses:response-import", args=[consultation.slug]),
+        rows,
+        "responses:response-import-confirm",
+        [consultation.slug],
+    )
+    for organisation, entry in zip(organisations, STORABLE, strict=True):
+        response = Response.objects.filter(organisation=organisation).first()
+        if response is None:
+            assert entry.marker in bad_rows, f"{entry.key}: neither imported nor listed as bad"
+            continue
+        assert entry.storable, entry.key
+        assert response.summary == typed(entry)
+        assert response.answers.get().text == typed(entry)
+
+
+@pytest.mark.parametrize(
+    "name", ["stakeholders:organisation-import", "responses:response-import"], ids=["organisations", "submissions"]
+)
+def test_an_import_file_with_a_null_character_is_refused_naming_the_line(
+    as_user, policy_user, scene, media_in_tmp, name
+):
+    """A stray NUL in a cell cannot be stored: the upload page says on which line, and nothing is read."""
+    from tests.test_importing import csv_bytes, upload
+
+    args = [scene["consultation"].slug] if name == "responses:response-import" else []
+    rows = [["Name", "Organisation", "Summary"], ["Acme", "acme", "Fine"], ["Acme", "acme", BY_KEY["nul"].text]]
+    answer = upload(as_user(policy_user), reverse(name, args=args), csv_bytes(rows), "rows.csv")
+    assert answer.status_code == 200
+    assert "Line 3 of the file holds a null character" in answer.content.decode()
