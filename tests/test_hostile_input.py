@@ -8,6 +8,7 @@ shows the text shows it as text: no element, attribute or link is made from it.
 import datetime
 
 import pytest
+from django.core import mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -29,7 +30,14 @@ from tests.factories import (
     TopicFactory,
 )
 from tests.hostile import BY_KEY, CORPUS, REFUSED, STORABLE, Hostile
-from tests.hostile_checks import assert_escaped_page, assert_no_markup_from_users, parse
+from tests.hostile_checks import (
+    assert_escaped_page,
+    assert_no_markup_from_users,
+    assert_shows_literally,
+    flat,
+    parse,
+    shown_as,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -802,3 +810,174 @@ def test_an_import_file_with_a_null_character_is_refused_naming_the_line(
     answer = upload(as_user(policy_user), reverse(name, args=args), csv_bytes(rows), "rows.csv")
     assert answer.status_code == 200
     assert "Line 3 of the file holds a null character" in answer.content.decode()
+
+
+# --- E-mails ------------------------------------------------------------------------------------------
+
+# A title written to break out of the Subject: header and add a recipient.
+HEADER_INJECTION = "hxcrlfx Deadline\r\nBcc: victim@example.org\r\n\r\n<b>bold</b>"
+
+
+def assert_email_safe(message, entries: list[Hostile]) -> None:
+    where = f"e-mail {message.subject[:60]!r}"
+    assert "\n" not in message.subject and "\r" not in message.subject, where
+    assert set(message.recipients()) == set(message.to), where
+    assert "victim@example.org" not in message.message().get("Bcc", ""), where
+    html = message.alternatives[0][0]
+    assert_no_markup_from_users(html, where)
+    text = message.body
+    for entry in entries:
+        # The HTML part shows the text as typed; the plain-text part holds it unescaped.
+        assert_shows_literally(html, [entry], where)
+        assert entry.marker in text, f"{where}: {entry.key} missing from the text part"
+        assert "&lt;" not in text and "&quot;" not in text, f"{where}: the text part is HTML-escaped"
+
+
+def test_every_email_shows_hostile_names_and_text_as_text(
+    policy_user, reviewer_user, admin_user, settings, django_capture_on_commit_callbacks
+):
+    """Review requested, comment, mention, changes requested, deadline reminder and saved search: the
+    HTML part escaped, the text part as typed, the subject one line whatever the title holds."""
+    from config.celery import app
+    from reminders.services import reminders_scan
+    from responses import saved_searches
+    from responses.search import refresh_response_vectors
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    previous, app.conf.task_always_eager = app.conf.task_always_eager, True
+    try:
+        reviewer_user.first_name = fits(BY_KEY["imgerror"], 150)
+        reviewer_user.save()
+        consultation = ConsultationFactory(
+            title=HEADER_INJECTION, deadline=timezone.now() + datetime.timedelta(days=1, hours=1)
+        )
+        consultation.owners.add(policy_user)
+        ours = OrganisationFactory(name=BY_KEY["script"].text)
+        with django_capture_on_commit_callbacks(execute=True):
+            draft = services.draft_create(consultation=consultation, organisation=ours, by=policy_user, body="One.")
+            services.response_request_review(
+                response=draft,
+                by=policy_user,
+                reviewers=[reviewer_user],
+                due_at=timezone.now() + datetime.timedelta(hours=20),
+                note=BY_KEY["svgload"].text,
+            )
+        with django_capture_on_commit_callbacks(execute=True):
+            services.comment_add(response=draft, by=reviewer_user, body=BY_KEY["cdata"].text + " @policy")
+        with django_capture_on_commit_callbacks(execute=True):
+            services.response_decide(response=draft, by=reviewer_user, approve=False, reason=BY_KEY["template"].text)
+        reminders_scan()
+        saved = SavedSearch.objects.create(
+            owner=policy_user, name=BY_KEY["mdlink"].text, query="hxrlox", email_daily=True
+        )
+        SavedSearch.objects.filter(pk=saved.pk).update(created_at=timezone.now() - datetime.timedelta(days=2))
+        match = ResponseFactory(organisation=OrganisationFactory(name=BY_KEY["rlo"].text), summary=BY_KEY["rlo"].text)
+        refresh_response_vectors([match.pk])
+        saved.refresh_from_db()
+        assert saved_searches.saved_search_email(saved=saved) == saved_searches.SENT
+    finally:
+        app.conf.task_always_eager = previous
+
+    for message in mail.outbox:
+        assert_email_safe(message, [])
+    subjects = [message.subject for message in mail.outbox]
+    assert len(mail.outbox) >= 6, subjects
+    for message in mail.outbox:
+        if "review" in message.subject.lower() and BY_KEY["svgload"].marker in message.body:
+            assert_email_safe(message, [BY_KEY["svgload"], BY_KEY["script"]])
+        if BY_KEY["cdata"].marker in message.body:
+            assert_email_safe(message, [BY_KEY["cdata"]])
+        if BY_KEY["template"].marker in message.body:
+            assert_email_safe(message, [BY_KEY["template"]])
+        if BY_KEY["rlo"].marker in message.body:
+            assert_email_safe(message, [BY_KEY["mdlink"], BY_KEY["rlo"]])
+    found = {
+        key for key in ("svgload", "cdata", "template", "rlo") if any(BY_KEY[key].marker in m.body for m in mail.outbox)
+    }
+    assert found == {"svgload", "cdata", "template", "rlo"}, subjects
+    assert any("hxcrlfx Deadline" in subject for subject in subjects), subjects
+
+
+# --- Response packs: PDF and DOCX (CSV and XLSX: tests/test_export_escaping.py) -------------------------
+
+
+@pytest.fixture
+def hostile_pack(settings, tmp_path):
+    """A pack's consultation whose organisations, summaries, answers, quotes and topics are the corpus."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    consultation = ConsultationFactory(title=BY_KEY["imgerror"].text, slug="hostile-pack", reference="H-1")
+    topic = TopicFactory(consultation=consultation, name=BY_KEY["svgload"].text, slug="svg")
+    question = QuestionFactory(consultation=consultation, number="1", text=BY_KEY["cdata"].text)
+    for index, entry in enumerate(STORABLE):
+        response = ResponseFactory(
+            consultation=consultation,
+            organisation=OrganisationFactory(name=fits(entry, 255), slug=f"pack-{entry.key}"),
+            summary=entry.text,
+            received_on=datetime.date(2026, 1, 1) + datetime.timedelta(days=index),
+        )
+        AnswerFactory(response=response, question=question, text=entry.text)
+        PositionFactory(
+            response=response, topic=topic, stance=Stance.SUPPORTS, summary=fits(entry, 500), quote=entry.text
+        )
+    return consultation
+
+
+def _pack(consultation, fmt, tmp_path):
+    from exports.builders.bundle import build_pack
+    from exports.pack import PackSource
+
+    workdir = tmp_path / f"build-{fmt}"
+    workdir.mkdir()
+    source = PackSource(consultation=consultation, filters={})
+    return build_pack(source, fmt=fmt, include_attachments=False, workdir=workdir).path
+
+
+# The markup of these entries must come out as the literal text, not as anything laid out.
+MARKUP = [BY_KEY[key] for key in ("script", "imgerror", "svgload", "template", "sql", "cdata", "mdlink")]
+
+
+def test_the_pdf_prints_hostile_text_literally_and_loads_nothing(hostile_pack, tmp_path, monkeypatch):
+    """Markup typed by users is printed as characters; WeasyPrint is never asked to fetch a URL; no image
+    or link is made from it."""
+    import pypdf
+    from weasyprint.urls import URLFetcher
+
+    from exports.models import ExportFormat
+
+    fetched = []
+    original = URLFetcher.fetch if hasattr(URLFetcher, "fetch") else None
+    if original is not None:
+        monkeypatch.setattr(
+            URLFetcher, "fetch", lambda self, url, *a, **k: fetched.append(url) or original(self, url, *a, **k)
+        )
+    reader = pypdf.PdfReader(_pack(hostile_pack, ExportFormat.PDF, tmp_path))
+    # pypdf reads some runs of the subset fonts as UTF-16, leaving a NUL before each letter.
+    text = " ".join(" ".join(page.extract_text().replace("\x00", "").split()) for page in reader.pages)
+    squeezed = text.replace(" ", "")
+    for entry in MARKUP:
+        # Lines break anywhere in a long string: compare without spaces.
+        assert shown_as(entry, limit=60).replace(" ", "") in squeezed, entry.key
+    for entry in STORABLE:
+        assert entry.marker in squeezed, entry.key
+    assert [url for url in fetched if not url.startswith("data:")] == []
+    for page in reader.pages:
+        assert not list(page.images), "an image in the pack"
+        for annotation in page.get("/Annots") or []:
+            uri = annotation.get_object().get("/A", {}).get("/URI", "")
+            assert not str(uri).lower().startswith("javascript"), uri
+
+
+def test_the_docx_holds_hostile_text_literally(hostile_pack, tmp_path):
+    """Every entry is in the document as typed (less the control characters Word cannot hold)."""
+    import docx
+
+    from exports.models import ExportFormat
+
+    document = docx.Document(_pack(hostile_pack, ExportFormat.DOCX, tmp_path))
+    body = "\n".join(p.text for p in document.paragraphs)
+    cells = "\n".join(cell.text for table in document.tables for row in table.rows for cell in row.cells)
+    everything = flat(body + "\n" + cells)
+    for entry in STORABLE:
+        assert shown_as(entry) in everything, entry.key
+    assert not document.inline_shapes
+    assert "HYPERLINK" not in document.element.xml.replace("=HYPERLINK(", "")
