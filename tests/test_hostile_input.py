@@ -1041,3 +1041,27 @@ def test_the_markdown_preview_sanitises_every_entry(as_user, policy_user):
         assert answer.status_code == 200, entry.key
         assert_no_markup_from_users(answer.content, f"preview {entry.key}")
         assert entry.marker in answer.content.decode(), entry.key
+
+
+def test_the_api_answers_a_null_character_in_the_query_string_with_its_error_shape(scene):
+    """An API filter holding NUL gets the API's JSON error, not a page and not a server error."""
+    from tests.api_helpers import token_client
+
+    answer = token_client(scene["users"]["policy"]).get("/api/v1/organisations/", {"search": BY_KEY["nul"].text})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "invalid"
+    assert "null character" in answer.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("entry", CORPUS, ids=ENTRY_IDS)
+def test_the_sign_in_page_takes_any_username_and_shows_it_as_text(client, entry):
+    """A failed sign-in with a hostile user name (NUL included) shows the form again, the name as text."""
+    from axes.models import AccessAttempt
+
+    answer = client.post(reverse("accounts:login"), {"username": entry.text, "password": "wrong"})
+    assert answer.status_code == 200
+    assert_no_markup_from_users(answer.content, f"sign-in {entry.key}")
+    # The failure counts towards the lockout, under the name as typed (cut to the column's length).
+    attempts = list(AccessAttempt.objects.values_list("username", flat=True))
+    assert len(attempts) == (1 if entry.storable else 0), attempts
+    assert all(len(name) <= 255 and entry.marker in name for name in attempts)
