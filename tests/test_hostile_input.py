@@ -1065,3 +1065,25 @@ def test_the_sign_in_page_takes_any_username_and_shows_it_as_text(client, entry)
     attempts = list(AccessAttempt.objects.values_list("username", flat=True))
     assert len(attempts) == (1 if entry.storable else 0), attempts
     assert all(len(name) <= 255 and entry.marker in name for name in attempts)
+
+
+@pytest.mark.parametrize("field", ["new_tags", "topics-0-tag_names"])
+def test_tags_keep_hostile_names_and_refuse_one_too_long_on_the_field(client, scene, field):
+    """A tag typed on the consultation form is kept whole (spaces collapsed), or refused on the field when it
+    is longer than a tag can be; never cut short."""
+    from consultations.models import Tag
+
+    client.force_login(scene["users"]["policy"])
+    for entry in CORPUS:
+        with transaction.atomic():
+            answer = client.post(
+                reverse("consultations:consultation-create"), _consultation_data(scene, field, entry.text)
+            )
+            assert answer.status_code in (200, 302), entry.key
+            expected = [" ".join(name.split()) for name in entry.text.split(",") if name.strip()]
+            if answer.status_code == 200:
+                assert field_refused(answer.content.decode(), field), entry.key
+                assert not entry.storable or any(len(name) > 100 for name in expected), entry.key
+            else:
+                assert sorted(Tag.objects.values_list("name", flat=True)) == sorted(expected), entry.key
+            transaction.set_rollback(True)
