@@ -178,7 +178,7 @@ def pages_for(world) -> list[tuple[str, str, list[Hostile]]]:
     first = world["responses"][0]
     # Lists and tables show names, which they may cut: the entries whose start is a name.
     return [
-        ("admin", reverse("home"), []),
+        ("admin", reverse("home"), [BY_KEY["imgerror"]]),
         ("admin", reverse("consultations:consultation-list"), [BY_KEY["imgerror"]]),
         ("admin", reverse("consultations:consultation-detail", args=[consultation.slug]), entries),
         ("admin", reverse("consultations:consultation-edit", args=[consultation.slug]), entries),
@@ -191,20 +191,20 @@ def pages_for(world) -> list[tuple[str, str, list[Hostile]]]:
             ("admin", reverse("stakeholders:organisation-edit", args=[organisation.slug]), [entry])
             for organisation, entry in zip(world["organisations"], entries, strict=True)
         ],
-        ("admin", reverse("responses:response-list"), []),
+        ("admin", reverse("responses:response-list"), entries),
         *[
             ("admin", reverse("responses:response-detail", args=[response.pk]), [entry])
             for response, entry in zip(world["responses"], entries, strict=True)
         ],
         ("admin", reverse("responses:response-edit", args=[first.pk]), [entries[0]]),
-        ("admin", reverse("responses:matrix", args=[consultation.slug]), []),
+        ("admin", reverse("responses:matrix", args=[consultation.slug]), entries),
         ("admin", reverse("responses:response-detail", args=[draft.pk]), entries),
         ("policy", reverse("responses:draft-edit", args=[draft.pk]), entries),
         ("admin", reverse("responses:version-list", args=[draft.pk]), []),
         ("admin", reverse("responses:version-diff", args=[draft.pk]) + "?a=1&b=2", [BY_KEY["template"]]),
         ("admin", reverse("responses:response-audit", args=[draft.pk]), [BY_KEY["cdata"]]),
-        ("admin", reverse("responses:audit-list"), []),
-        ("policy", reverse("responses:my-work"), []),
+        ("admin", reverse("responses:audit-list"), [BY_KEY["script"]]),
+        ("policy", reverse("responses:my-work"), [BY_KEY["script"]]),
         ("reviewer", reverse("responses:my-work"), []),
         ("admin", reverse("responses:positions") + f"?organisation={first.organisation.slug}", [entries[0]]),
         ("admin", reverse("responses:campaign-list", args=[consultation.slug]), []),
