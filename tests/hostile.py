@@ -13,7 +13,8 @@ from dataclasses import dataclass
 class Hostile:
     key: str
     text: str
-    # False when the text cannot be kept as typed: NUL and other control characters are refused.
+    # False when no field can keep the text as typed: PostgreSQL cannot store NUL, so forms refuse it.
+    # (Other control characters are kept; the packs leave out those XML cannot hold.)
     storable: bool = True
     # True when a spreadsheet would run the text as a formula unless it is neutralised.
     formula: bool = False
@@ -54,12 +55,3 @@ CORPUS: list[Hostile] = [
 BY_KEY = {entry.key: entry for entry in CORPUS}
 STORABLE = [entry for entry in CORPUS if entry.storable]
 REFUSED = [entry for entry in CORPUS if not entry.storable]
-
-# One line of text, short enough for any name field of 200 characters or more, that holds the markup
-# attacks together: for fields such as an organisation's name, where the long entry would be refused.
-MARKUP_KEYS = ("script", "imgerror", "svgload", "jsurl", "template", "sql", "cdata", "rlo")
-
-
-def short(key: str) -> str:
-    """The entry's text when it fits a one-line name (every entry but the long one)."""
-    return BY_KEY[key].text
