@@ -114,6 +114,19 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:two-factor")
 
 
+# django-axes keeps the user name of each failed sign-in in a column of this many characters.
+AXES_USERNAME_LENGTH = 255
+
+
+def axes_username(request: HttpRequest, credentials: dict | None = None) -> str:
+    """The user name django-axes records and locks out by: as typed, but cut to fit its column and without
+    NUL. Django's sign-in form does not limit the name's length before checking the password, so a
+    10,000-character name would otherwise end the sign-in with a database error."""
+    source = credentials if credentials else getattr(request, "data", request.POST)
+    name = str((source or {}).get("username") or "")
+    return name.replace("\x00", "")[:AXES_USERNAME_LENGTH]
+
+
 def locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
     """The page django-axes shows (429) when a username and address have had too many wrong passwords."""
     from axes.helpers import get_client_username

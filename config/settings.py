@@ -108,6 +108,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # A NUL in the query string gets a page saying so, before any view hands it to the database.
+    "config.middleware.RefuseNullCharactersMiddleware",
     # Every page needs a login unless its view says otherwise (the login page).
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # A user with a second factor (or an admin who must have one) sees nothing before it is given.
@@ -183,6 +185,7 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_USERNAME_CALLABLE = "accounts.views.axes_username"
 AXES_VERBOSE = False
 
 # Two-factor sign-in (django-otp, TOTP): any user may turn it on; with OTP_REQUIRED_FOR_ADMINS, admins must.

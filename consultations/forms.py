@@ -76,6 +76,20 @@ class WallClockDateTimeField(forms.DateTimeField):
         return value
 
 
+def tag_names(text: str) -> list[str]:
+    """Comma-separated tag names, each kept whole: one longer than a tag can be is refused, not cut."""
+    names = [" ".join(name.split()) for name in text.split(",") if name.strip()]
+    limit = Tag._meta.get_field("name").max_length
+    too_long = [name for name in names if len(name) > limit]
+    if too_long:
+        raise ValidationError(
+            _("A tag is at most %(limit)d characters; shorten “%(name)s…”."),
+            code="max_length",
+            params={"limit": limit, "name": too_long[0][:40]},
+        )
+    return names
+
+
 class ConsultationForm(forms.ModelForm):
     url = forms.URLField(label=_("URL"), required=False, max_length=500, assume_scheme="https")
     opens_at = WallClockDateTimeField(
@@ -180,7 +194,7 @@ class ConsultationForm(forms.ModelForm):
         return Consultation.unique_slug_for(self.cleaned_data["title"], exclude_pk=self.instance.pk)
 
     def clean_new_tags(self) -> list[str]:
-        return [name.strip() for name in self.cleaned_data.get("new_tags", "").split(",") if name.strip()]
+        return tag_names(self.cleaned_data.get("new_tags", ""))
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -273,7 +287,7 @@ class TopicForm(OrderedRowForm):
             self.initial.setdefault("tag_names", ", ".join(tag.name for tag in self.instance.tags.all()))
 
     def clean_tag_names(self) -> list[str]:
-        return [name.strip() for name in self.cleaned_data.get("tag_names", "").split(",") if name.strip()]
+        return tag_names(self.cleaned_data.get("tag_names", ""))
 
     def has_changed(self) -> bool:
         # "a, b" and "a,b" name the same tags: compare the names, not the text typed.

@@ -79,7 +79,19 @@ def search(request: HttpRequest) -> HttpResponse:
 def _search_params(data: QueryDict) -> tuple[str, dict[str, list[str]]]:
     """The search and filters posted with a saved-search form (hidden fields repeating the page's query)."""
     search_filter = SearchFilter(data)
-    return data.get("q", "").strip()[:500], search_filter.active_values()
+    return data.get("q", "").strip(), search_filter.active_values()
+
+
+def _unsaveable(query: str) -> str:
+    """Why a search cannot be kept as typed, or "": it is saved whole or not at all."""
+    limit = SavedSearch._meta.get_field("query").max_length
+    if "\x00" in query:
+        return _("The search holds a null character, which cannot be saved; remove it and search again.")
+    if len(query) > limit:
+        return _("A search of more than %(limit)d characters cannot be saved; shorten it and search again.") % {
+            "limit": limit
+        }
+    return ""
 
 
 @require_POST
@@ -91,6 +103,12 @@ def saved_search_create(request: HttpRequest) -> HttpResponse:
     if not (query or filters):
         messages.error(request, _("Search for something first, then save the search."))
         return redirect("responses:search")
+    if problem := _unsaveable(query):
+        messages.error(request, problem)
+        if "\x00" in query:
+            return redirect("responses:search")
+        # Back to the same results, to shorten the search there.
+        return redirect(f"{reverse('responses:search')}?{SavedSearch(query=query, filters=filters).querystring()}")
     if form.is_valid():
         saved = form.save(commit=False)
         saved.query, saved.filters = query, filters

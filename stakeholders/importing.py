@@ -136,9 +136,16 @@ def _csv_records(data: bytes) -> Iterator[list[Cell]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ImportFileError(not_utf8) from None
-    # UTF-16 text without a byte-order mark can decode as UTF-8, full of NUL characters.
     if "\x00" in text:
-        raise ImportFileError(not_utf8)
+        # UTF-16 text without a byte-order mark can decode as UTF-8, full of NUL characters; a few NULs
+        # in UTF-8 text are stray bytes in some cells, which no text field can store.
+        if text.count("\x00") * 10 > len(text):
+            raise ImportFileError(not_utf8)
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ImportFileError(
+            _("Line %(line)d of the file holds a null character, which cannot be imported: remove it and upload again.")
+            % {"line": line}
+        )
     delimiter = _sniff_delimiter(text)
     try:
         yield from csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)

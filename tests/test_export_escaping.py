@@ -84,3 +84,49 @@ def test_xlsx_cells_are_text_and_stay_text_when_edited(data, tmp_path):
     # The text itself is kept exactly as typed: Excel shows it, the quote prefix keeps it from running.
     assert set(summaries) == set(PAYLOADS[: len(summaries)])
     assert checked >= len(summaries) + 1
+
+
+@pytest.fixture
+def hostile_everywhere(settings, tmp_path):
+    """The formula entries of tests/hostile.py in every column users type: organisation names, answers,
+    position summaries and quotes, topic names and question text."""
+    from tests.hostile import CORPUS
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    data = make_pack_data()
+    formulas = [entry.text for entry in CORPUS if entry.formula]
+    for index, response in enumerate(data["responses"]):
+        text = formulas[index % len(formulas)]
+        organisation = response.organisation
+        organisation.name = text
+        organisation.save(update_fields=["name"])
+        response.answers.update(text=text)
+        response.positions.update(summary=text, quote=text)
+    data["questions"][0].text = formulas[-1]
+    data["questions"][0].save(update_fields=["text"])
+    return data
+
+
+TRIGGERS = {"=", "+", "-", "@", "\t", "\r", "\uff1d"}
+
+
+def test_formulas_typed_into_any_column_are_neutralised_in_csv(hostile_everywhere, tmp_path):
+    """Not just summaries: names, answers, summaries and quotes of positions, on every sheet of the CSV."""
+    rows = list(csv.reader(io.StringIO(build(hostile_everywhere, ExportFormat.CSV, tmp_path).read_text("utf-8-sig"))))
+    cells = [cell for row in rows for cell in row]
+    assert not [cell for cell in cells if cell[:1] in TRIGGERS]
+    assert sum(cell.startswith("'") for cell in cells) >= len(hostile_everywhere["responses"]) * 2
+
+
+def test_formulas_typed_into_any_column_stay_text_in_xlsx(hostile_everywhere, tmp_path):
+    workbook = openpyxl.load_workbook(build(hostile_everywhere, ExportFormat.XLSX, tmp_path))
+    risky = 0
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", f"{sheet.title}!{cell.coordinate} is a formula: {cell.value!r}"
+                if isinstance(cell.value, str) and cell.value.lstrip(" \n")[:1] in TRIGGERS:
+                    assert cell.quotePrefix, f"{sheet.title}!{cell.coordinate} lacks the quote prefix"
+                    risky += 1
+    # Organisation, answer, position summary and quote of each response, on the three sheets.
+    assert risky >= len(hostile_everywhere["responses"]) * 3
