@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
+from config.cache import RETRY_SECONDS
 from exports.models import ExportJob, ExportStatus
 from reminders.models import ReminderLog, ReminderStatus
 from reminders.services import reminders_scan
@@ -134,9 +135,14 @@ def test_with_redis_down_pages_are_served_and_a_pack_request_waits_for_the_queue
         assert job.status == ExportStatus.DONE, job.error
         assert job.attempts == 1
         assert (media / job.file.name).is_file()
-        # The pages use the cache again.
-        get(browser, server.base + pages[3])
-        assert redis.Redis.from_url(private_redis.url(1)).keys("*consultrack*matrix*")
+        # The pages use the cache again, once the back-off after the outage (RETRY_SECONDS) has passed in
+        # the process that serves them.
+        cached = redis.Redis.from_url(private_redis.url(1))
+        wait_for(
+            lambda: get(browser, server.base + pages[3], timed=False).ok and bool(cached.keys("*consultrack*matrix*")),
+            timeout=RETRY_SECONDS * 4,
+            what="the matrix to be cached again",
+        )
     finally:
         terminate(worker)
         server.stop()

@@ -44,7 +44,7 @@ def test_admin_sets_up_two_factor_then_signs_in_with_a_code(page: Page, live_ser
     secret = page.get_by_test_id("totp-secret").inner_text()
     page.get_by_label("Code from your authenticator app").fill("123")
     page.get_by_role("button", name="Turn on two-factor sign-in").click()
-    expect(page.get_by_text("Enter the 6 digits your app shows.")).to_be_visible()
+    expect(page.get_by_text("Enter the 6 digits your app shows.", exact=True)).to_be_visible()
     page.get_by_label("Code from your authenticator app").fill(_code(secret))
     page.get_by_role("button", name="Turn on two-factor sign-in").click()
     expect(page).to_have_url(f"{live_server.url}/consultations/")
@@ -56,7 +56,7 @@ def test_admin_sets_up_two_factor_then_signs_in_with_a_code(page: Page, live_ser
     expect(page.get_by_role("heading", name="One more step")).to_be_visible()
     page.get_by_label("Code from your authenticator app").fill("000000")
     page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_text("That code is not right")).to_be_visible()
+    expect(page.locator(".invalid-feedback").get_by_text("That code is not right")).to_be_visible()
     assert not csp_errors, csp_errors
 
 
