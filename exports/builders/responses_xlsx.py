@@ -10,7 +10,6 @@ workbook is saved each sheet's file is its frame with the rows spliced into its 
 
 import contextlib
 import datetime
-import re
 from pathlib import Path
 from typing import TextIO
 
@@ -25,6 +24,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet._writer import ALL_TEMP_FILES, WorksheetWriter
 
 from exports.builders import tables
+from exports.builders.xmltext import escape
 from exports.pack import PackSource
 
 # Excel refuses cells longer than this; a longer answer is cut and says so.
@@ -32,13 +32,6 @@ EXCEL_CELL_LIMIT = 32767
 HEADER_FONT = Font(bold=True)
 WRAP = Alignment(wrap_text=True, vertical="top")
 EMPTY_SHEET_DATA = "<sheetData></sheetData>"
-# XML text escapes; a carriage return is escaped too, or the reader would turn it into a line feed.
-XML_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;"}
-XML_SPECIAL = re.compile("[&<>\r]")
-
-
-def _escape(text: str) -> str:
-    return XML_SPECIAL.sub(lambda match: XML_ESCAPES[match.group()], text)
 
 
 def _clean(value: str) -> str:
@@ -158,7 +151,7 @@ def _cell_xml(letter: str, row: int, text: str, style: str) -> str:
     """A text cell: an inline string, its spaces kept when it starts or ends with some."""
     text = _clean(text)
     space = ' xml:space="preserve"' if text != text.strip() else ""
-    return f'<c r="{letter}{row}"{style} t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
+    return f'<c r="{letter}{row}"{style} t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
 
 
 def _value_xml(letter: str, row: int, value: object, styles: _Styles) -> str:
