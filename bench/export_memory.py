@@ -9,8 +9,8 @@ Django and the builder libraries are imported), the peak of Python allocations s
 and the wall and CPU seconds of the build (on a shared machine the CPU time is the steadier figure).
 The PDF is laid out by processes of its own (exports/builders/pdf_layout.py): the peak is that of the
 whole process tree, the sum of every process's resident memory sampled ten times a second (shared
-library pages counted in each process, so a little above the truth), and the CPU seconds include
-the children's. The PDF's speed
+library pages counted in each process, so a little above the truth; the proportional set size,
+which shares them out, is printed too), and the CPU seconds include the children's. The PDF's speed
 depends on the system: WeasyPrint subsets fonts with HarfBuzz when libharfbuzz-subset0 is installed
 (as in the Dockerfile), else with the much slower fontTools. A benchmark, not a test: it prints
 numbers and asserts nothing.
@@ -71,14 +71,19 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _rss_kb(pid: int) -> int:
+def _memory_kb(pid: int) -> tuple[int, int]:
+    """Resident memory of a process, and its proportional share (PSS: a shared page split between
+    the processes that map it)."""
+    rss = pss = 0
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Rss:"):
+                rss = int(line.split()[1])
+            elif line.startswith("Pss:"):
+                pss = int(line.split()[1])
     except OSError:  # the process ended meanwhile
         pass
-    return 0
+    return rss, pss
 
 
 class TreeMemory(threading.Thread):
@@ -87,7 +92,7 @@ class TreeMemory(threading.Thread):
     def __init__(self, interval: float = 0.1) -> None:
         super().__init__(daemon=True)
         self.interval = interval
-        self.peak_kb = 0
+        self.peak_kb = self.peak_pss_kb = 0
         self.peak_processes = 1
         self._stopped = threading.Event()
 
@@ -95,9 +100,11 @@ class TreeMemory(threading.Thread):
         pid = os.getpid()
         while not self._stopped.wait(self.interval):
             pids = [pid, *_descendants(pid)]
-            total = sum(_rss_kb(each) for each in pids)
+            memory = [_memory_kb(each) for each in pids]
+            total = sum(rss for rss, _pss in memory)
             if total > self.peak_kb:
                 self.peak_kb, self.peak_processes = total, len(pids)
+            self.peak_pss_kb = max(self.peak_pss_kb, sum(pss for _rss, pss in memory))
 
     def stop(self) -> float:
         self._stopped.set()
@@ -108,9 +115,10 @@ class TreeMemory(threading.Thread):
 def measure(slug: str, fmt: str, trace: bool) -> dict:
     """Build one pack in this process and report its memory (the child's side)."""
     setup_django()
-    import docx  # noqa: F401  (imported before the baseline, like a warm worker)
+    # Imported before the baseline, like a warm worker. (WeasyPrint is not: the worker never imports
+    # it, its PDF layout processes do, and their memory is counted in the peak.)
+    import docx  # noqa: F401
     import openpyxl  # noqa: F401
-    import weasyprint  # noqa: F401
 
     from consultations.models import Consultation
     from exports.builders.bundle import build_pack
@@ -138,6 +146,7 @@ def measure(slug: str, fmt: str, trace: bool) -> dict:
         "peak_rss_mb": round(peak, 1),
         "rss_growth_mb": round(peak - baseline, 1),
         "main_process_peak_rss_mb": round(peak_rss_mb(), 1),
+        "tree_peak_pss_mb": round(tree.peak_pss_kb / 1024, 1),
         "processes_at_peak": tree.peak_processes,
         "tracemalloc_peak_mb": round(traced, 1) if traced is not None else None,
         "seconds": round(seconds, 1),

@@ -40,10 +40,11 @@ from responses.models import Answer, Response, Stance
 
 T = TypeVar("T")
 
-# About 35 pages of text: a part's size, and so the memory WeasyPrint needs for it.
-PART_TEXT_BUDGET = 100_000
-# Table rows per part, for the matrix, the appendix and the contents.
-ROWS_PER_PART = 200
+# About 15 pages of text: a part's size, and so the memory each layout process needs for it (some
+# 30 MB above its 65 MB baseline). Smaller parts cost little time: about 0.1 s of set-up each.
+PART_TEXT_BUDGET = 60_000
+# Table rows per part, for the matrix, the appendix and the contents (a matrix row costs the most).
+ROWS_PER_PART = 120
 
 
 @dataclass
