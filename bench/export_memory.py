@@ -10,7 +10,8 @@ and the wall and CPU seconds of the build (on a shared machine the CPU time is t
 The PDF is laid out by processes of its own (exports/builders/pdf_layout.py): the peak is that of the
 whole process tree, the sum of every process's resident memory sampled ten times a second (shared
 library pages counted in each process, so a little above the truth; the proportional set size,
-which shares them out, is printed too), and the CPU seconds include the children's. The PDF's speed
+which shares them out, is printed too, sampled once a second), and the CPU seconds include the
+children's. The PDF's speed
 depends on the system: WeasyPrint subsets fonts with HarfBuzz when libharfbuzz-subset0 is installed
 (as in the Dockerfile), else with the much slower fontTools. A benchmark, not a test: it prints
 numbers and asserts nothing.
@@ -71,19 +72,27 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def _memory_kb(pid: int) -> tuple[int, int]:
-    """Resident memory of a process, and its proportional share (PSS: a shared page split between
-    the processes that map it)."""
-    rss = pss = 0
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def _rss_kb(pid: int) -> int:
+    try:  # statm, cheap to read: sampled often
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_KB
+    except OSError:  # the process ended meanwhile
+        return 0
+
+
+def _pss_kb(pid: int) -> int:
+    """The process's proportional share of memory (a shared page split between the processes that map
+    it). The kernel walks the page tables to count it: sampled less often, or the sampling itself
+    would show in the CPU time."""
     try:
         for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Rss:"):
-                rss = int(line.split()[1])
-            elif line.startswith("Pss:"):
-                pss = int(line.split()[1])
-    except OSError:  # the process ended meanwhile
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
         pass
-    return rss, pss
+    return 0
 
 
 class TreeMemory(threading.Thread):
@@ -97,14 +106,15 @@ class TreeMemory(threading.Thread):
         self._stopped = threading.Event()
 
     def run(self) -> None:
-        pid = os.getpid()
+        pid, samples = os.getpid(), 0
         while not self._stopped.wait(self.interval):
             pids = [pid, *_descendants(pid)]
-            memory = [_memory_kb(each) for each in pids]
-            total = sum(rss for rss, _pss in memory)
+            total = sum(_rss_kb(each) for each in pids)
             if total > self.peak_kb:
                 self.peak_kb, self.peak_processes = total, len(pids)
-            self.peak_pss_kb = max(self.peak_pss_kb, sum(pss for _rss, pss in memory))
+            if samples % 10 == 0:
+                self.peak_pss_kb = max(self.peak_pss_kb, sum(_pss_kb(each) for each in pids))
+            samples += 1
 
     def stop(self) -> float:
         self._stopped.set()
