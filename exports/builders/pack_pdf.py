@@ -44,7 +44,7 @@ T = TypeVar("T")
 # 30 MB above its 65 MB baseline). Smaller parts cost little time: about 0.1 s of set-up each.
 PART_TEXT_BUDGET = 60_000
 # Table rows per part, for the matrix, the appendix and the contents (a matrix row costs the most).
-ROWS_PER_PART = 120
+ROWS_PER_PART = 100
 
 
 @dataclass
