@@ -4,9 +4,14 @@
       DEBUG=true .venv/bin/python bench/export_memory.py [--sizes 50 5000] [--formats csv xlsx ...]
 
 Generates the consultations once (bench/export_data.py), then builds each format in a fresh child
-process and prints the child's peak resident memory above its baseline (after Django and the builder
-libraries are imported), the peak of Python allocations seen by tracemalloc, and the wall and CPU
-seconds of the build (on a shared machine the CPU time is the steadier figure). The PDF's speed
+process and prints its peak resident memory and how much of it the build added to the baseline (after
+Django and the builder libraries are imported), the peak of Python allocations seen by tracemalloc,
+and the wall and CPU seconds of the build (on a shared machine the CPU time is the steadier figure).
+The PDF is laid out by processes of its own (exports/builders/pdf_layout.py): the peak is that of the
+whole process tree, the sum of every process's resident memory sampled ten times a second (shared
+library pages counted in each process, so a little above the truth; the proportional set size,
+which shares them out, is printed too, sampled once a second), and the CPU seconds include the
+children's. The PDF's speed
 depends on the system: WeasyPrint subsets fonts with HarfBuzz when libharfbuzz-subset0 is installed
 (as in the Dockerfile), else with the much slower fontTools. A benchmark, not a test: it prints
 numbers and asserts nothing.
@@ -19,6 +24,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 from pathlib import Path
@@ -43,17 +49,86 @@ def peak_rss_mb() -> float:
 
 
 def cpu_seconds() -> float:
-    """CPU time of this process: on a shared machine, wall time says as much about the neighbours."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    """CPU time of this process and of its children that have ended: on a shared machine, wall time
+    says as much about the neighbours."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
+def _descendants(pid: int) -> list[int]:
+    found, queue = [], [pid]
+    while queue:
+        parent = queue.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*"):
+            try:
+                children = [int(child) for child in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            found += children
+            queue += children
+    return found
+
+
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def _rss_kb(pid: int) -> int:
+    try:  # statm, cheap to read: sampled often
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE_KB
+    except OSError:  # the process ended meanwhile
+        return 0
+
+
+def _pss_kb(pid: int) -> int:
+    """The process's proportional share of memory (a shared page split between the processes that map
+    it). The kernel walks the page tables to count it: sampled less often, or the sampling itself
+    would show in the CPU time."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class TreeMemory(threading.Thread):
+    """The peak, over the build, of the resident memory of this process and all its descendants."""
+
+    def __init__(self, interval: float = 0.1) -> None:
+        super().__init__(daemon=True)
+        self.interval = interval
+        self.peak_kb = self.peak_pss_kb = 0
+        self.peak_processes = 1
+        self._stopped = threading.Event()
+
+    def run(self) -> None:
+        pid, samples = os.getpid(), 0
+        while not self._stopped.wait(self.interval):
+            pids = [pid, *_descendants(pid)]
+            total = sum(_rss_kb(each) for each in pids)
+            if total > self.peak_kb:
+                self.peak_kb, self.peak_processes = total, len(pids)
+            if samples % 10 == 0:
+                self.peak_pss_kb = max(self.peak_pss_kb, sum(_pss_kb(each) for each in pids))
+            samples += 1
+
+    def stop(self) -> float:
+        self._stopped.set()
+        self.join()
+        return self.peak_kb / 1024
 
 
 def measure(slug: str, fmt: str, trace: bool) -> dict:
     """Build one pack in this process and report its memory (the child's side)."""
     setup_django()
-    import docx  # noqa: F401  (imported before the baseline, like a warm worker)
+    # Imported before the baseline, like a warm worker. (WeasyPrint is not: the worker never imports
+    # it, its PDF layout processes do, and their memory is counted in the peak.)
+    import docx  # noqa: F401
     import openpyxl  # noqa: F401
-    import weasyprint  # noqa: F401
 
     from consultations.models import Consultation
     from exports.builders.bundle import build_pack
@@ -65,18 +140,24 @@ def measure(slug: str, fmt: str, trace: bool) -> dict:
     baseline = peak_rss_mb()
     if trace:
         tracemalloc.start()
+    tree = TreeMemory()
+    tree.start()
     started, cpu_started = time.perf_counter(), cpu_seconds()
     with tempfile.TemporaryDirectory() as workdir:
         built = build_pack(source, fmt=fmt, include_attachments=True, workdir=Path(workdir))
         size = built.size
     seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
+    peak = max(tree.stop(), peak_rss_mb())
     traced = tracemalloc.get_traced_memory()[1] / 2**20 if trace else None
     return {
         "responses": built.counts.responses,
         "format": fmt,
         "baseline_rss_mb": round(baseline, 1),
-        "peak_rss_mb": round(peak_rss_mb(), 1),
-        "rss_growth_mb": round(peak_rss_mb() - baseline, 1),
+        "peak_rss_mb": round(peak, 1),
+        "rss_growth_mb": round(peak - baseline, 1),
+        "main_process_peak_rss_mb": round(peak_rss_mb(), 1),
+        "tree_peak_pss_mb": round(tree.peak_pss_kb / 1024, 1),
+        "processes_at_peak": tree.peak_processes,
         "tracemalloc_peak_mb": round(traced, 1) if traced is not None else None,
         "seconds": round(seconds, 1),
         "cpu_seconds": round(cpu, 1),

@@ -361,6 +361,9 @@ if DELETED_RETENTION_DAYS < 0:
 EXPORT_RETENTION_DAYS = envint("EXPORT_RETENTION_DAYS", 7)
 # Responses read per database batch while building a pack; memory grows with this, not with the pack.
 EXPORT_BATCH_SIZE = envint("EXPORT_BATCH_SIZE", 200)
+# Parts of pack.pdf laid out at once, each by a process of its own (at most one per core): memory grows
+# by about 100 MB for each.
+EXPORT_PDF_PROCESSES = envint("EXPORT_PDF_PROCESSES", 2)
 # A building worker writes a heartbeat this often; silent for three beats, its job may be taken over.
 EXPORT_HEARTBEAT_SECONDS = envint("EXPORT_HEARTBEAT_SECONDS", 10)
 # Test-only: a pause after each batch so that a test can kill a worker mid-build. Leave at 0.

@@ -6,6 +6,7 @@ is a point where progress is saved and a cancelled job stops.
 """
 
 import datetime
+import itertools
 import unicodedata
 import zoneinfo
 from collections.abc import Iterable, Iterator
@@ -233,13 +234,26 @@ class PackSource:
             yield build(current)
 
     def iter_answers(self, question: Question) -> Iterator[Answer]:
-        """Every answer of the pack's responses to one question, by organisation name."""
-        answers = (
-            Answer.objects.filter(question=question, response__in=self._response_ids())
-            .select_related("response__organisation")
-            .order_by("response__organisation__name", "response")
-        )
-        return self._in_batches(answers.iterator(chunk_size=self.batch_size), count_progress=False)
+        """Every answer of the pack's responses to one question, in the order of the responses.
+
+        The responses are read a batch at a time, then that batch's answers by response. (A single
+        query ordered by organisation name made PostgreSQL, holding it in a cursor, choose a plan that
+        took a minute and a half per question at 200,000 responses.)
+        """
+
+        def answers() -> Iterator[Answer]:
+            ids = self.responses().values_list("pk", flat=True).iterator(chunk_size=self.batch_size)
+            while batch := list(itertools.islice(ids, self.batch_size)):
+                found = {
+                    answer.response_id: answer
+                    for answer in Answer.objects.filter(question=question, response_id__in=batch)
+                    .select_related("response__organisation")
+                    .only("text", "question", "response", "response__organisation", "response__organisation__name")
+                }
+                # One answer at most per response and question (answer_unique_per_question).
+                yield from (found[pk] for pk in batch if pk in found)
+
+        return self._in_batches(answers(), count_progress=False)
 
     def iter_attachments(self, *, count_progress: bool = False) -> Iterator[Attachment]:
         """Attachments of the pack's responses, grouped by organisation (slug order), oldest first."""

@@ -26,14 +26,15 @@ from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
-from docx.oxml import OxmlElement
-from docx.oxml.ns import nsmap, qn
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, nsmap, qn
 from docx.shared import Mm, Pt
 from docx.text.paragraph import Paragraph
 from lxml import etree
 from lxml.etree import _Element
 
 from exports.builders.attachments import named_attachments
+from exports.builders.xmltext import escape
 from exports.pack import STANCE_SHORT, PackSource, text_direction
 from responses.models import Response, Stance
 
@@ -63,7 +64,8 @@ STYLES = [
 ]
 # Characters XML 1.0 forbids; a stray one in a submission must not make the whole pack fail.
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-MARKER = "CONSULTRACK-PACK-BODY-GOES-HERE"
+# The paragraph of the skeleton that the streamed body replaces.
+MARKER_XML = '<w:p><w:r><w:t xml:space="preserve">CONSULTRACK-PACK-BODY-GOES-HERE</w:t></w:r></w:p>'
 W_DECLARATION = f' xmlns:w="{nsmap["w"]}"'
 # Text width of a portrait A4 page with 18 mm margins, in twentieths of a point.
 PORTRAIT_WIDTH = int((210 - 36) / 25.4 * 1440)
@@ -77,66 +79,57 @@ def _element(tag: str, **attributes: str) -> _Element:
     return element
 
 
-def _run(paragraph: _Element, text: str, *, bold: bool = False, size: int = 0, colour: str = "") -> None:
-    """Append a run to a w:p, its properties in the order the schema requires."""
-    run = OxmlElement("w:r")
-    properties = OxmlElement("w:rPr")
+def _parse(xml: str) -> _Element:
+    """One element written as text (in the w: namespace, undeclared), as python-docx's element."""
+    return parse_xml(f"<w:body {nsdecls('w')}>{xml}</w:body>")[0]
+
+
+def _run(text: str, *, bold: bool = False, size: int = 0, colour: str = "") -> str:
+    """A w:r, its properties in the order the schema requires."""
+    properties = ""
     if bold:
-        properties.append(OxmlElement("w:b"))
+        properties += "<w:b/>"
     if colour:
-        properties.append(_element("w:color", val=colour))
+        properties += f'<w:color w:val="{colour}"/>'
     if size:
-        properties.append(_element("w:sz", val=str(size * 2)))
+        properties += f'<w:sz w:val="{size * 2}"/>'
     if text_direction(text) == "rtl":
-        properties.append(OxmlElement("w:rtl"))
-    if len(properties):
-        run.append(properties)
-    for index, part in enumerate(XML_ILLEGAL.sub("", text).split("\t")):
-        if index:
-            run.append(OxmlElement("w:tab"))
-        element = OxmlElement("w:t")
-        element.text = part
-        element.set(qn("xml:space"), "preserve")
-        run.append(element)
-    paragraph.append(run)
+        properties += "<w:rtl/>"
+    text = escape(XML_ILLEGAL.sub("", text))
+    if "\t" in text:
+        text = '</w:t><w:tab/><w:t xml:space="preserve">'.join(text.split("\t"))
+    properties = f"<w:rPr>{properties}</w:rPr>" if properties else ""
+    return f'<w:r>{properties}<w:t xml:space="preserve">{text}</w:t></w:r>'
 
 
 class _Writer:
-    """Makes paragraphs and tables as XML elements, in the skeleton or straight into the streamed body."""
+    """Writes paragraphs and tables as XML text, to the skeleton or straight into the streamed body.
+
+    Text rather than elements: making an lxml element for each run and property cost most of the time
+    of a large pack's DOCX.
+    """
 
     def __init__(self, style_ids: dict[str, str], sink) -> None:
         self.style_ids = style_ids
-        self.sink = sink  # called with each finished block element
+        self.sink = sink  # called with each finished block, as XML text
         self.contents: list[tuple[int, str]] = []
 
-    def new_paragraph(self, *, style: str = "", rtl: bool = False) -> _Element:
-        paragraph = OxmlElement("w:p")
-        properties = OxmlElement("w:pPr")
+    def paragraph_xml(self, runs: str, *, style: str = "", rtl: bool = False) -> str:
+        properties = ""
         if style:
-            properties.append(_element("w:pStyle", val=self.style_ids[style]))
+            properties += f'<w:pStyle w:val="{self.style_ids[style]}"/>'
         if rtl:
-            properties.append(OxmlElement("w:bidi"))
-        if len(properties):
-            paragraph.append(properties)
-        return paragraph
+            properties += "<w:bidi/>"
+        properties = f"<w:pPr>{properties}</w:pPr>" if properties else ""
+        return f"<w:p>{properties}{runs}</w:p>"
 
     def paragraph(self, text: str = "", *, style: str = "", bold: bool = False) -> None:
-        paragraph = self.new_paragraph(style=style, rtl=text_direction(text) == "rtl")
-        for index, line in enumerate(text.splitlines() or [""]):
-            if index:
-                brk = OxmlElement("w:r")
-                brk.append(OxmlElement("w:br"))
-                paragraph.append(brk)
-            if line:
-                _run(paragraph, line, bold=bold)
-        self.sink(paragraph)
+        runs = "<w:r><w:br/></w:r>".join(_run(line, bold=bold) if line else "" for line in text.splitlines())
+        self.sink(self.paragraph_xml(runs, style=style, rtl=text_direction(text) == "rtl"))
 
     def runs(self, parts: list[tuple[str, bool]], *, style: str = "") -> None:
         """One paragraph of several runs, each (text, bold)."""
-        paragraph = self.new_paragraph(style=style)
-        for text, bold in parts:
-            _run(paragraph, text, bold=bold)
-        self.sink(paragraph)
+        self.sink(self.paragraph_xml("".join(_run(text, bold=bold) for text, bold in parts), style=style))
 
     def heading(self, text: str, level: int) -> None:
         self.paragraph(text, style=f"Heading {level}")
@@ -151,52 +144,36 @@ class _Writer:
         self.runs(parts)
 
     def page_break(self) -> None:
-        paragraph = OxmlElement("w:p")
-        run = OxmlElement("w:r")
-        run.append(_element("w:br", type="page"))
-        paragraph.append(run)
-        self.sink(paragraph)
+        self.sink('<w:p><w:r><w:br w:type="page"/></w:r></w:p>')
 
     def section_end(self, properties: _Element) -> None:
         """End a section: the paragraph carries the section's properties (page size, header, footer)."""
-        paragraph = OxmlElement("w:p")
-        paragraph_properties = OxmlElement("w:pPr")
-        paragraph_properties.append(properties)
-        paragraph.append(paragraph_properties)
-        self.sink(paragraph)
+        section = etree.tostring(properties, encoding="unicode").replace(W_DECLARATION, "", 1)
+        self.sink(f"<w:p><w:pPr>{section}</w:pPr></w:p>")
 
-    def table_properties(self, widths: list[int]) -> tuple[_Element, _Element]:
-        properties = OxmlElement("w:tblPr")
-        properties.append(_element("w:tblStyle", val=self.style_ids["Table Grid"]))
-        properties.append(_element("w:tblW", type="auto", w="0"))
-        properties.append(_element("w:tblLook", val="04A0"))
-        grid = OxmlElement("w:tblGrid")
-        for width in widths:
-            grid.append(_element("w:gridCol", w=str(width)))
-        return properties, grid
+    def table_start(self, widths: list[int]) -> str:
+        """A table's opening, properties and grid; the rows and "</w:tbl>" follow."""
+        grid = "".join(f'<w:gridCol w:w="{width}"/>' for width in widths)
+        return (
+            f'<w:tbl><w:tblPr><w:tblStyle w:val="{self.style_ids["Table Grid"]}"/><w:tblW w:type="auto" w:w="0"/>'
+            f'<w:tblLook w:val="04A0"/></w:tblPr><w:tblGrid>{grid}</w:tblGrid>'
+        )
 
     def row(self, cells: list[list[tuple[str, bool, int, str]]], widths: list[int], *, header: bool = False, fills=()):
         """A table row; each cell is a list of lines, each line (text, bold, size, colour)."""
-        row = OxmlElement("w:tr")
-        if header:
-            row_properties = OxmlElement("w:trPr")
-            # Repeat the header row at the top of every page the table runs onto.
-            row_properties.append(_element("w:tblHeader", val="true"))
-            row.append(row_properties)
+        # A header row is repeated at the top of every page the table runs onto.
+        xml = ['<w:tr><w:trPr><w:tblHeader w:val="true"/></w:trPr>' if header else "<w:tr>"]
         for index, (lines, width) in enumerate(zip(cells, widths, strict=True)):
-            cell = OxmlElement("w:tc")
-            cell_properties = OxmlElement("w:tcPr")
-            cell_properties.append(_element("w:tcW", type="dxa", w=str(width)))
+            shading = ""
             if index < len(fills) and fills[index]:
-                cell_properties.append(_element("w:shd", val="clear", color="auto", fill=fills[index]))
-            cell.append(cell_properties)
-            for line in lines or [("", False, 0, "")]:
-                paragraph = self.new_paragraph(rtl=text_direction(line[0]) == "rtl")
-                if line[0]:
-                    _run(paragraph, line[0], bold=line[1], size=line[2], colour=line[3])
-                cell.append(paragraph)
-            row.append(cell)
-        return row
+                shading = f'<w:shd w:val="clear" w:color="auto" w:fill="{fills[index]}"/>'
+            xml.append(f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{width}"/>{shading}</w:tcPr>')
+            for text, bold, size, colour in lines or [("", False, 0, "")]:
+                runs = _run(text, bold=bold, size=size, colour=colour) if text else ""
+                xml.append(self.paragraph_xml(runs, rtl=text_direction(text) == "rtl"))
+            xml.append("</w:tc>")
+        xml.append("</w:tr>")
+        return "".join(xml)
 
 
 class _Stream:
@@ -205,25 +182,17 @@ class _Stream:
     def __init__(self, handle: BinaryIO) -> None:
         self.handle = handle
 
-    def __call__(self, element: _Element) -> None:
-        xml = etree.tostring(element, encoding="unicode")
-        # The document's root element already declares the w: namespace.
-        self.handle.write(xml.replace(W_DECLARATION, "", 1).encode("utf-8"))
-
-    def raw(self, text: str) -> None:
-        self.handle.write(text.encode("utf-8"))
+    def __call__(self, xml: str) -> None:
+        self.handle.write(xml.encode("utf-8"))
 
 
-def _table(writer: _Writer, stream: _Stream, widths: list[int], header: list[str], rows) -> None:
+def _table(writer: _Writer, widths: list[int], header: list[str], rows) -> None:
     """A table streamed row by row: its opening, header and rows are written as they come."""
-    properties, grid = writer.table_properties(widths)
-    stream.raw("<w:tbl>")
-    stream(properties)
-    stream(grid)
-    stream(writer.row([[(title, True, 0, "")] for title in header], widths, header=True))
+    writer.sink(writer.table_start(widths))
+    writer.sink(writer.row([[(title, True, 0, "")] for title in header], widths, header=True))
     for cells, fills in rows:
-        stream(writer.row(cells, widths, fills=fills))
-    stream.raw("</w:tbl>")
+        writer.sink(writer.row(cells, widths, fills=fills))
+    writer.sink("</w:tbl>")
 
 
 def _field(paragraph: Paragraph, instruction: str, placeholder: str = "1") -> None:
@@ -274,7 +243,7 @@ def _skeleton(source: PackSource) -> DocxDocument:
     section.page_width, section.page_height = Mm(210), Mm(297)
     section.left_margin = section.right_margin = Mm(18)
     section.top_margin = section.bottom_margin = Mm(20)
-    _run(section.header.paragraphs[0]._p, source.consultation.title, size=8)
+    section.header.paragraphs[0]._p.append(_parse(_run(source.consultation.title, size=8)))
     footer = section.footer.paragraphs[0]
     footer.alignment = 1  # centred
     _page_x_of_y(footer)
@@ -300,14 +269,8 @@ def _cover(writer: _Writer, source: PackSource) -> None:
         (_("Generated"), f"{formats.date_format(source.generated_at, 'DATETIME_FORMAT')} ({source.zone})"),
     ]
     widths = [PORTRAIT_WIDTH // 3, PORTRAIT_WIDTH - PORTRAIT_WIDTH // 3]
-    properties, grid = writer.table_properties(widths)
-    table = OxmlElement("w:tbl")
-    table.append(properties)
-    table.append(grid)
-    for label, value in facts:
-        if value:
-            table.append(writer.row([[(label, True, 0, "")], [(value, False, 0, "")]], widths))
-    writer.sink(table)
+    rows = [writer.row([[(label, True, 0, "")], [(value, False, 0, "")]], widths) for label, value in facts if value]
+    writer.sink(writer.table_start(widths) + "".join(rows) + "</w:tbl>")
     writer.paragraph()
     writer.labelled(
         [
@@ -328,28 +291,17 @@ def _contents(writer: _Writer, entries: list[tuple[int, str]]) -> None:
     So the contents read right before Word refreshes the field (which also adds the page numbers).
     """
     writer.paragraph(_("Contents"), style="Heading 1")
-    start = OxmlElement("w:p")
-    instruction = OxmlElement("w:instrText")
-    instruction.set(qn("xml:space"), "preserve")
-    instruction.text = ' TOC \\o "1-2" \\h \\z \\u '
-    for element in (_element("w:fldChar", fldCharType="begin", dirty="true"), instruction):
-        run = OxmlElement("w:r")
-        run.append(element)
-        start.append(run)
-    run = OxmlElement("w:r")
-    run.append(_element("w:fldChar", fldCharType="separate"))
-    start.append(run)
-    writer.sink(start)
+    writer.sink(
+        '<w:p><w:r><w:fldChar w:fldCharType="begin" w:dirty="true"/></w:r>'
+        '<w:r><w:instrText xml:space="preserve"> TOC \\o "1-2" \\h \\z \\u </w:instrText></w:r>'
+        '<w:r><w:fldChar w:fldCharType="separate"/></w:r></w:p>'
+    )
     for level, text in entries:
         writer.paragraph(text, style=f"TOC {level}")
-    end = OxmlElement("w:p")
-    run = OxmlElement("w:r")
-    run.append(_element("w:fldChar", fldCharType="end"))
-    end.append(run)
-    writer.sink(end)
+    writer.sink('<w:p><w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>')
 
 
-def _matrix(writer: _Writer, stream: _Stream, source: PackSource) -> None:
+def _matrix(writer: _Writer, source: PackSource) -> None:
     writer.heading(_("Stance matrix"), 1)
     legend: list[tuple[str, bool]] = []
     for value, label in Stance.choices:
@@ -373,7 +325,7 @@ def _matrix(writer: _Writer, stream: _Stream, source: PackSource) -> None:
                 fills.append(fill)
             yield cells, fills
 
-    _table(writer, stream, widths, [_("Organisation")] + [topic.name for topic in source.topics], rows())
+    _table(writer, widths, [_("Organisation")] + [topic.name for topic in source.topics], rows())
 
 
 def _response(writer: _Writer, source: PackSource, response: Response) -> None:
@@ -430,7 +382,7 @@ def _by_question(writer: _Writer, source: PackSource) -> None:
             writer.paragraph(_("No answer to this question."))
 
 
-def _appendix(writer: _Writer, stream: _Stream, source: PackSource, *, include_attachments: bool) -> None:
+def _appendix(writer: _Writer, source: PackSource, *, include_attachments: bool) -> None:
     writer.heading(_("Appendix: attachments"), 1)
     if include_attachments:
         note = _("The files are in the attachments folder of the ZIP pack, at the path shown.")
@@ -453,7 +405,7 @@ def _appendix(writer: _Writer, stream: _Stream, source: PackSource, *, include_a
                 (),
             )
 
-    _table(writer, stream, widths, [_("Organisation"), _("File"), _("Size"), "SHA-256"], rows())
+    _table(writer, widths, [_("Organisation"), _("File"), _("Size"), "SHA-256"], rows())
 
 
 def write_docx(source: PackSource, path: Path, *, include_attachments: bool) -> None:
@@ -470,10 +422,9 @@ def write_docx(source: PackSource, path: Path, *, include_attachments: bool) -> 
 
         # The body, streamed to a file.
         with body_path.open("wb") as handle:
-            stream = _Stream(handle)
-            writer = _Writer(style_ids, stream)
+            writer = _Writer(style_ids, _Stream(handle))
             writer.section_end(copy.deepcopy(portrait))  # ends the cover and contents
-            _matrix(writer, stream, source)
+            _matrix(writer, source)
             writer.section_end(landscape)
             writer.heading(_("Responses"), 1)
             empty = True
@@ -486,14 +437,14 @@ def write_docx(source: PackSource, path: Path, *, include_attachments: bool) -> 
                 writer.page_break()
                 _by_question(writer, source)
             writer.page_break()
-            _appendix(writer, stream, source, include_attachments=include_attachments)
+            _appendix(writer, source, include_attachments=include_attachments)
 
         # The skeleton: cover and contents, then the marker the body replaces.
-        front = _Writer(style_ids, portrait.addprevious)
+        front = _Writer(style_ids, lambda xml: portrait.addprevious(_parse(xml)))
         _cover(front, source)
         front.page_break()
         _contents(front, writer.contents)
-        portrait.addprevious(_marker_paragraph())
+        portrait.addprevious(_parse(MARKER_XML))
         document.save(str(skeleton_path))
 
     _splice(skeleton_path, body_path, path)
@@ -504,7 +455,7 @@ def write_docx(source: PackSource, path: Path, *, include_attachments: bool) -> 
 
 def _splice(skeleton_path: Path, body_path: Path, path: Path) -> None:
     """Copy the skeleton to `path`, with the streamed body in place of the marker paragraph."""
-    marker = etree.tostring(_marker_paragraph(), encoding="unicode").replace(W_DECLARATION, "", 1)
+    marker = etree.tostring(_parse(MARKER_XML), encoding="unicode").replace(W_DECLARATION, "", 1)
     with zipfile.ZipFile(skeleton_path) as skeleton, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
         for info in skeleton.infolist():
             if info.filename != "word/document.xml":
@@ -518,9 +469,3 @@ def _splice(skeleton_path: Path, body_path: Path, path: Path) -> None:
                 document_xml.write(head.encode("utf-8"))
                 shutil.copyfileobj(body, document_xml, 1024 * 1024)
                 document_xml.write(tail.encode("utf-8"))
-
-
-def _marker_paragraph() -> _Element:
-    marker = OxmlElement("w:p")
-    _run(marker, MARKER)
-    return marker

@@ -6,42 +6,45 @@ about PART_TEXT_BUDGET characters each (the cover, the contents, then the stance
 responses, the answers by question and the appendix, each in as many parts as it takes), each laid
 out alone, exactly once; the parts' PDFs are then joined (pdf_join.py):
 
-1. Each body part is rendered to HTML from one batch of rows, laid out, and written to a PDF of its
-   own at once; its page count and the page on which each response and question starts are kept.
+1. Each body part is rendered to HTML from one batch of rows and handed to a child process, which
+   lays it out and writes it to a PDF of its own; its page count and the page on which each response
+   and question starts are kept. EXPORT_PDF_PROCESSES children work side by side (pdf_layout.py),
+   while this process reads the next batch and renders its HTML.
 2. The front matter (cover and contents, which lists those pages) is laid out until its own page count
    is stable, since the body's page numbers start after it, and written. It is small: a line a response.
 3. The PDFs are joined, with bookmarks (the PDF's outline) for chapters, responses and questions, and
    each page gets its "Page X of Y" footer, stamped now that the total is known (footer.py). The
    join streams too: it holds one part at a time.
 
-So memory holds one part at a time, and laying out, the costly step, is done once per page. One
+So memory holds one part at a time per child, and laying out, the costly step, is done once per page. One
 response longer than the budget still makes one part, so a single enormous submission needs memory
 of its own size.
 """
 
-import gc
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher
 
 from exports.builders.attachments import named_attachments
 from exports.builders.pdf_join import Bookmark, join_parts
+from exports.builders.pdf_layout import LaidOut, LayoutPool
 from exports.pack import STANCE_SHORT, PackSource
 from responses.models import Answer, Response, Stance
 
 T = TypeVar("T")
 
-# About 35 pages of text: a part's size, and so the memory WeasyPrint needs for it.
-PART_TEXT_BUDGET = 100_000
-# Table rows per part, for the matrix, the appendix and the contents.
-ROWS_PER_PART = 200
+# About 15 pages of text: a part's size, and so the memory each layout process needs for it (some
+# 30 MB above its 65 MB baseline). Smaller parts cost little time: about 0.1 s of set-up each.
+PART_TEXT_BUDGET = 60_000
+# Table rows per part, for the matrix, the appendix and the contents (a matrix row costs the most).
+ROWS_PER_PART = 100
 
 
 @dataclass
@@ -147,62 +150,57 @@ def _html(source: PackSource, part: Part) -> str:
         return render_to_string("exports/pack.html", context)
 
 
-def _document(html: str) -> HTML:
-    # The pack is made of our own templates and escaped user text: it never needs the network or the
-    # disk, and a stray URL in the data must not make the worker fetch anything.
-    return HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=["data"]))
-
-
-def _release() -> None:
-    """Free the part just written. Its boxes and fonts (the whole CJK font file, some 20 MB, is read
-    for each part) refer to each other in cycles that only the cyclic collector frees; left to its
-    own schedule, several parts' worth pile up."""
-    gc.collect()
-
-
 def write_pdf(source: PackSource, path: Path, *, include_attachments: bool) -> None:
     workdir = path.parent / f"{path.stem}-parts"
     workdir.mkdir(exist_ok=True)
     progress = source.progress
+    with LayoutPool(_processes()) as pool:
+        # 1. Lay out each body part once and write it, noting where each response and question starts.
+        parts: list[Part] = []
+        laid_out: dict[int, LaidOut] = {}
 
-    # 1. Lay out each body part once and write it, noting where each response and question starts.
-    body_paths: list[Path] = []
-    starts: dict[str, int] = {}  # anchor -> page index within the body
-    outline: list[tuple[str, str, int]] = []
-    body_pages = 0
-    for number, part in enumerate(_body_parts(source, include_attachments=include_attachments)):
-        document = _document(_html(source, part)).render()
-        anchor_pages: dict[str, int] = {}
-        for index, page in enumerate(document.pages):
-            for anchor in page.anchors:
-                # A section running over several pages is anchored on each; it starts on the first.
-                anchor_pages.setdefault(anchor, index)
-        for anchor, title, level in part.marks:
-            starts[anchor] = body_pages + anchor_pages.get(anchor, 0)
-            outline.append((anchor, title, level))
-        body_paths.append(workdir / f"part-{number:05d}.pdf")
-        document.write_pdf(target=str(body_paths[-1]))
-        body_pages += len(document.pages)
-        del document
-        _release()
-        progress.advance(part.responses)
-        progress.checkpoint()
+        def done(result: LaidOut) -> None:
+            laid_out[result.key] = result
+            progress.advance(parts[result.key].responses)
+            progress.checkpoint()
 
-    # 2. The front matter, until its page count is stable: the contents' numbers start after it.
-    front_pages = 2
-    for _attempt in range(4):  # two in practice: the contents' length hardly depends on its numbers
-        contents = [(level, title, front_pages + starts[anchor] + 1) for anchor, title, level in outline]
-        front_paths, laid_out = [], 0
-        for number, part in enumerate(_front_parts(source, contents)):
-            document = _document(_html(source, part)).render()
-            front_paths.append(workdir / f"front-{number:05d}.pdf")
-            document.write_pdf(target=str(front_paths[-1]))
-            laid_out += len(document.pages)
-            del document
-            _release()
-        if laid_out == front_pages:
-            break
-        front_pages = laid_out
+        for number, part in enumerate(_body_parts(source, include_attachments=include_attachments)):
+            parts.append(part)
+            html = _html(source, part)
+            # The part's context (a batch of responses) is not needed any more: only its marks are.
+            part.context = {}
+            for result in pool.submit(number, html, workdir / f"part-{number:05d}.html", _body_path(workdir, number)):
+                done(result)
+        for result in pool.drain():
+            done(result)
+
+        body_paths: list[Path] = []
+        starts: dict[str, int] = {}  # anchor -> page index within the body
+        outline: list[tuple[str, str, int]] = []
+        body_pages = 0
+        for number, part in enumerate(parts):
+            result = laid_out[number]
+            for anchor, title, level in part.marks:
+                starts[anchor] = body_pages + result.anchors.get(anchor, 0)
+                outline.append((anchor, title, level))
+            body_paths.append(_body_path(workdir, number))
+            body_pages += result.pages
+
+        # 2. The front matter, until its page count is stable: the contents' numbers start after it.
+        front_pages = 2
+        for _attempt in range(4):  # two in practice: the contents' length hardly depends on its numbers
+            contents = [(level, title, front_pages + starts[anchor] + 1) for anchor, title, level in outline]
+            front_paths, results = [], []
+            for number, part in enumerate(_front_parts(source, contents)):
+                front_paths.append(workdir / f"front-{number:05d}.pdf")
+                results += pool.submit(
+                    number, _html(source, part), workdir / f"front-{number:05d}.html", front_paths[-1]
+                )
+            results += pool.drain()
+            laid_out_pages = sum(result.pages for result in results)
+            if laid_out_pages == front_pages:
+                break
+            front_pages = laid_out_pages
     progress.checkpoint()
 
     # 3. Join the parts, add the bookmarks and number the pages.
@@ -212,6 +210,15 @@ def write_pdf(source: PackSource, path: Path, *, include_attachments: bool) -> N
         part_path.unlink()
     workdir.rmdir()
     progress.advance()
+
+
+def _body_path(workdir: Path, number: int) -> Path:
+    return workdir / f"part-{number:05d}.pdf"
+
+
+def _processes() -> int:
+    """Parts laid out at once: a process each, on as many cores as there are, up to the setting."""
+    return max(1, min(settings.EXPORT_PDF_PROCESSES, os.cpu_count() or 1))
 
 
 def _join(
