@@ -260,19 +260,6 @@ class PositionQuerySet(models.QuerySet):
             "response_id",
         )
 
-    def stance_counts_by_consultation(self, consultation_ids) -> dict[int, dict[str, int]]:
-        """{consultation id: {stance: number of positions}}, counted by the database in one query."""
-        counts: dict[int, dict[str, int]] = {pk: {} for pk in consultation_ids}
-        rows = (
-            self.filter(response__consultation_id__in=consultation_ids)
-            .values("response__consultation_id", "stance")
-            .annotate(number=models.Count("pk"))
-            .order_by()
-        )
-        for row in rows:
-            counts[row["response__consultation_id"]][row["stance"]] = row["number"]
-        return counts
-
 
 class Position(models.Model):
     """An organisation's stance on one topic, as coded from its response."""
