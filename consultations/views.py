@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -18,9 +19,11 @@ from consultations import services
 from consultations.filters import ConsultationFilter
 from consultations.forms import ConsultationForm, InvitationForm, QuestionFormSet, TopicFormSet
 from consultations.models import Consultation, ConsultationQuerySet
+from stakeholders.models import Organisation
 
 PAGE_SIZE = 25
 DETAIL_RESPONSES = 50
+TYPE_AHEAD_LIMIT = 10
 DETAIL_RESPONSE_FIELDS = ["consultation", "status", "channel", "received_on", "submitted_at", "organisation__name"]
 MANAGERS = (Role.POLICY_STAFF, Role.ADMIN)
 
@@ -212,6 +215,23 @@ def invitation_create(request: HttpRequest, slug: str) -> HttpResponse:
         context = _invitations_context(consultation, form)
         return render(request, "consultations/_invitations.html", {**context, "can_manage": True})
     return _render_detail(request, consultation, invitation_form=form)
+
+
+@require_GET
+@role_required(*MANAGERS)
+def invitation_options(request: HttpRequest, slug: str) -> HttpResponse:
+    """The type-ahead of the invitation form: organisations whose name contains what was typed, those
+    already invited shown but not offered."""
+    consultation = _get_consultation(slug)
+    query = request.GET.get("organisation_query", "").strip()
+    organisations = []
+    if query:
+        invited = consultation.invitations.filter(organisation=OuterRef("pk"))
+        organisations = list(
+            Organisation.objects.type_ahead(query).annotate(flagged=Exists(invited))[:TYPE_AHEAD_LIMIT]
+        )
+    context = {"organisations": organisations, "query": query, "flag": _("already invited"), "flag_disables": True}
+    return render(request, "stakeholders/_organisation_options.html", context)
 
 
 @require_POST

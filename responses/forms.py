@@ -35,6 +35,7 @@ from responses.services import (
     review_due_problem,
 )
 from responses.uploads import CheckedUpload, check_upload
+from stakeholders.forms import OrganisationPicker
 from stakeholders.models import Organisation, OrganisationKind
 
 # Read when shown, so the limit follows settings.ATTACHMENT_MAX_BYTES.
@@ -85,7 +86,7 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class ResponseLogForm(forms.Form):
+class ResponseLogForm(OrganisationPicker):
     """Log a submission received from an organisation, existing or new, with its files."""
 
     EXISTING, NEW = "existing", "new"
@@ -98,18 +99,6 @@ class ResponseLogForm(forms.Form):
         choices=[(EXISTING, _("An organisation we know")), (NEW, _("A new organisation"))],
         initial=EXISTING,
         widget=forms.RadioSelect,
-    )
-    organisation_query = forms.CharField(
-        label=_("Find the organisation"),
-        required=False,
-        help_text=_("Type part of its name, then choose it from the list."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "type": "search"}),
-    )
-    organisation = forms.ModelChoiceField(
-        queryset=Organisation.objects.all(),
-        required=False,
-        widget=forms.HiddenInput,
-        error_messages={"invalid_choice": _("That organisation no longer exists; search for it again.")},
     )
     new_name = forms.CharField(label=_("Name of the new organisation"), max_length=255, required=False)
     new_kind = forms.ChoiceField(
@@ -133,34 +122,17 @@ class ResponseLogForm(forms.Form):
         self.fields["consultation"].queryset = Consultation.objects.select_related("issuer").order_by("-deadline")
         self.fields["new_country"].choices = [("", _("Unknown or international")), *countries]
         self.fields["received_on"].initial = timezone.localdate
-        # The type-ahead: htmx asks for matching organisations as the user types (see
-        # static/js/responses-log-form.js for choosing one with the keyboard or the mouse).
-        self.fields["organisation_query"].widget.attrs.update(
-            {
-                "hx-get": reverse("responses:organisation-search"),
-                "hx-trigger": "input changed delay:250ms, search",
-                "hx-target": "#organisation-options",
-                "hx-include": "[name='consultation']",
-                "hx-sync": "this:replace",
-                "aria-controls": "organisation-options",
-                "data-org-search": "",
-            }
-        )
+        self.wire_picker(reverse("responses:organisation-search"), include="[name='consultation']")
 
     def clean_new_name(self) -> str:
         return " ".join(self.cleaned_data["new_name"].split())
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        if "organisation" in self.errors:
-            # The id is a hidden input: say what went wrong next to the search box the user sees.
-            self.add_error("organisation_query", list(self.errors.pop("organisation")))
         if cleaned.get("organisation_mode") == self.NEW:
             self._clean_new_organisation(cleaned)
-        elif "organisation_query" not in self.errors and not cleaned.get("organisation"):
-            self.add_error(
-                "organisation_query", ValidationError(_("Choose the organisation from the list."), code="required")
-            )
+        else:
+            self.require_organisation()
         organisation, consultation = cleaned.get("organisation"), cleaned.get("consultation")
         if cleaned.get("organisation_mode") == self.EXISTING and organisation and consultation:
             self.duplicate_of = first_received_response(organisation=organisation, consultation=consultation)
@@ -202,10 +174,6 @@ class ResponseLogForm(forms.Form):
                 country=self.cleaned_data["new_country"],
             )
         return self.cleaned_data["organisation"]
-
-    def picked_organisation(self) -> Organisation | None:
-        """The organisation chosen in the search, once the form has been checked."""
-        return getattr(self, "cleaned_data", {}).get("organisation")
 
 
 class ResponseDetailsForm(forms.ModelForm):

@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.db.models import (
-    Case,
     Count,
     Exists,
     F,
@@ -8,8 +7,6 @@ from django.db.models import (
     OuterRef,
     Prefetch,
     Subquery,
-    Value,
-    When,
     prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
@@ -145,18 +142,17 @@ def organisation_search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("organisation_query", request.GET.get("q", "")).strip()
     organisations: list[Organisation] = []
     if query:
-        found = Organisation.objects.matching(query).annotate(
-            starts=Case(When(name__istartswith=query, then=Value(0)), default=Value(1), output_field=IntegerField())
-        )
+        found = Organisation.objects.type_ahead(query)
         consultation_id = request.GET.get("consultation", "")
         if consultation_id.isdigit():
             found = found.annotate(
-                already_responded=Exists(
+                flagged=Exists(
                     Response.objects.received().filter(organisation=OuterRef("pk"), consultation_id=consultation_id)
                 )
             )
-        organisations = list(found.order_by("starts", "name")[:SEARCH_LIMIT])
-    return render(request, "responses/_organisation_options.html", {"organisations": organisations, "query": query})
+        organisations = list(found[:SEARCH_LIMIT])
+    context = {"organisations": organisations, "query": query, "flag": _("already responded"), "offer_new": True}
+    return render(request, "stakeholders/_organisation_options.html", context)
 
 
 def _detail_context(
