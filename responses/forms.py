@@ -284,7 +284,7 @@ class CodingForm(forms.Form):
 class ResponseFilter(django_filters.FilterSet):
     consultation = django_filters.ModelChoiceFilter(
         label=_("Consultation"),
-        queryset=Consultation.objects.order_by("-deadline"),
+        queryset=Consultation.objects.order_by("-deadline").only("pk", "title"),
         empty_label=_("All"),
         widget=LongSelect,  # thousands of consultations
     )
@@ -317,7 +317,11 @@ class MatrixFilter(django_filters.FilterSet):
         empty_label=_("All kinds"),
     )
     country = django_filters.ChoiceFilter(
-        label=_("Country"), field_name="organisation__country", choices=[], empty_label=_("All countries")
+        label=_("Country"),
+        field_name="organisation__country",
+        choices=[],
+        empty_label=_("All countries"),
+        widget=LongSelect,  # some 250 countries
     )
 
     class Meta:
@@ -675,7 +679,10 @@ class SearchFilter(django_filters.FilterSet):
     """The filters of the search page; a topic and a stance together mean a position on that topic with that stance."""
 
     consultation = django_filters.ModelChoiceFilter(
-        label=_("Consultation"), queryset=Consultation.objects.order_by("-deadline"), empty_label=_("All")
+        label=_("Consultation"),
+        queryset=Consultation.objects.order_by("-deadline").only("pk", "title"),
+        empty_label=_("All"),
+        widget=LongSelect,  # thousands of consultations
     )
     kind = django_filters.ChoiceFilter(
         label=_("Kind of organisation"),
@@ -684,10 +691,15 @@ class SearchFilter(django_filters.FilterSet):
         empty_label=_("All kinds"),
     )
     country = django_filters.ChoiceFilter(
-        label=_("Country"), field_name="organisation__country", choices=[], empty_label=_("All countries")
+        label=_("Country"),
+        field_name="organisation__country",
+        choices=[],
+        empty_label=_("All countries"),
+        widget=LongSelect,  # some 250 countries
     )
     topic = django_filters.ModelChoiceFilter(
         label=_("Topic"),
+        help_text=_("Of the consultation chosen."),
         queryset=Topic.objects.select_related("consultation").order_by("consultation__title", "order", "pk"),
         empty_label=_("All topics"),
         method="filter_position",
@@ -717,6 +729,24 @@ class SearchFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.filters["country"].extra["choices"] = list(countries)
         self.filters["topic"].field.label_from_instance = lambda topic: f"{topic.consultation.title} — {topic.name}"
+        self._offer_topics_of_the_consultation()
+
+    def _offer_topics_of_the_consultation(self) -> None:
+        """The topic list offers the chosen consultation's topics (and the chosen topic): all of them would be
+        tens of thousands of options. Any topic still validates (a saved search may name one without its
+        consultation); the page asks again for the list when the consultation changes."""
+        field = self.form.fields["topic"]
+        data = self.data or {}
+        wanted = Q()
+        for name, lookup in (("consultation", "consultation_id"), ("topic", "pk")):
+            value = data.get(name) or ""
+            if value.isdigit():
+                wanted |= Q(**{lookup: int(value)})
+        offered = field.queryset.filter(wanted) if wanted else field.queryset.none()
+        field.widget.choices = [
+            ("", field.empty_label),
+            *((topic.pk, field.label_from_instance(topic)) for topic in offered),
+        ]
 
     def filter_position(self, queryset: QuerySet, name: str, value) -> QuerySet:
         # Applied once, in filter_queryset, so that topic and stance name the same position.

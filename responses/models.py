@@ -70,6 +70,11 @@ class ResponseQuerySet(models.QuerySet):
     def owned_by(self, user) -> "ResponseQuerySet":
         return self.filter(owner=user)
 
+    def newest_first(self) -> "ResponseQuerySet":
+        """Most recently received first, undated ones last on every database (PostgreSQL would put NULL first
+        when descending); the index response_newest_first serves this order."""
+        return self.order_by(models.F("received_on").desc(nulls_last=True), "-created_at", "-pk")
+
     def campaigns_collapsed(self) -> "ResponseQuerySet":
         """Each campaign once, through its representative; responses outside campaigns as they are."""
         return self.filter(models.Q(campaign__isnull=True) | models.Q(campaign__representative=models.F("pk")))

@@ -2,7 +2,6 @@ from django.contrib import messages
 from django.db.models import (
     Count,
     Exists,
-    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -83,9 +82,7 @@ def response_list(request: HttpRequest) -> HttpResponse:
             position_count=_count_of(Position.objects.filter(response=OuterRef("pk"))),
             attachment_count=_count_of(Attachment.objects.filter(response=OuterRef("pk"))),
         )
-        # Undated ones last, on every database (PostgreSQL would put NULL first when descending);
-        # the index response_newest_first serves this order.
-        .order_by(F("received_on").desc(nulls_last=True), "-created_at", "-pk")
+        .newest_first()
     )
     response_filter = ResponseFilter(request.GET or None, queryset=queryset)
     page_obj = EstimatedCountPaginator(response_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
