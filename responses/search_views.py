@@ -55,12 +55,16 @@ def _search_context(request: HttpRequest) -> dict:
     if not search_filter.is_valid():
         context["problem"] = _("Some filters are not valid; correct them to search.")
         return context
-    found = ranked_search(search_filter.qs, text)
-    # Words bound the results (ranked_search); filters alone may select most responses, counted from the
-    # planner's estimate when they are many.
-    paginator = Paginator(found.results, PAGE_SIZE) if text else EstimatedCountPaginator(found.results, PAGE_SIZE)
-    page_obj = paginator.get_page(request.GET.get("page"))
-    context["capped"] = found.capped
+    if text:
+        found = ranked_search(search_filter.qs, text)
+        page_obj = Paginator(found.ids, PAGE_SIZE).get_page(request.GET.get("page"))
+        shown = search_filter.qs.in_bulk(page_obj.object_list)
+        page_obj.object_list = [shown[pk] for pk in page_obj.object_list if pk in shown]
+        context["capped"] = found.capped
+    else:
+        # Filters alone may select most responses: counted from the planner's estimate when they are many.
+        results = search_filter.qs.order_by("-created_at", "-pk")
+        page_obj = EstimatedCountPaginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     snippets = headlines([response.pk for response in page_obj], text) if text else {}
     for response in page_obj:
         response.snippet = snippets.get(response.pk, "")
