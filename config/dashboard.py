@@ -143,10 +143,9 @@ def dashboard_context(user, *, now: datetime.datetime | None = None) -> dict:
             "due_at", "pk"
         )[:MY_ITEMS_SHOWN],
         "my_review_count": reviews.count(),
-        "recent_submissions": Response.objects.responded()
+        "recent_submissions": Response.objects.latest_on_record()
         .select_related("organisation", "consultation")
-        .annotate(on=Coalesce("received_on", TruncDate("submitted_at")))
-        .order_by(F("on").desc(nulls_last=True), "-created_at", "-pk")[:RECENT_SHOWN],
+        .annotate(on=Coalesce("received_on", TruncDate("submitted_at")))[:RECENT_SHOWN],
         "response_bars": response_bars(charted),
         "stance_rows": stance_rows(charted),
         "stances": list(Stance),

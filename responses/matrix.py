@@ -111,7 +111,7 @@ def totals(consultation_id: int, *, kind: str = "", country: str = "", collapsed
 
 def totals_of(consultation_ids) -> dict[int, MatrixTotals]:
     """{consultation id: the aggregates of its whole matrix}, from the cache; those missing are counted
-    together, in three queries whatever their number (the dashboard charts several consultations)."""
+    together, in two queries whatever their number (the dashboard charts several consultations)."""
     consultation_ids = list(dict.fromkeys(consultation_ids))
     generations = _generations(consultation_ids)
     keys = {pk: _key(pk, generations) for pk in consultation_ids}
@@ -121,7 +121,17 @@ def totals_of(consultation_ids) -> dict[int, MatrixTotals]:
     if not missing:
         return found
     rows = Response.objects.filter(consultation_id__in=missing).responded()
-    responses = dict(rows.values_list("consultation_id").annotate(number=Count("pk")).order_by())
+    responses = dict.fromkeys(missing, 0)
+    countries: dict[int, list[str]] = {pk: [] for pk in missing}
+    # Counted by country: the sums are the responses, the countries those found (in one query).
+    for consultation_id, country, number in (
+        rows.values_list("consultation_id", "organisation__country")
+        .annotate(number=Count("pk"))
+        .order_by("consultation_id", "organisation__country")
+    ):
+        responses[consultation_id] += number
+        if country:
+            countries[consultation_id].append(country)
     counts: dict[int, dict[tuple[int, str], int]] = {pk: {} for pk in missing}
     for consultation_id, topic_id, stance, number in (
         Position.objects.filter(response__in=rows.values("pk"))
@@ -130,17 +140,7 @@ def totals_of(consultation_ids) -> dict[int, MatrixTotals]:
         .order_by()
     ):
         counts[consultation_id][(topic_id, stance)] = number
-    countries: dict[int, list[str]] = {pk: [] for pk in missing}
-    for consultation_id, country in (
-        rows.exclude(organisation__country="")
-        .values_list("consultation_id", "organisation__country")
-        .distinct()
-        .order_by("consultation_id", "organisation__country")
-    ):
-        countries[consultation_id].append(country)
-    computed = {
-        pk: MatrixTotals(responses=responses.get(pk, 0), counts=counts[pk], countries=countries[pk]) for pk in missing
-    }
+    computed = {pk: MatrixTotals(responses=responses[pk], counts=counts[pk], countries=countries[pk]) for pk in missing}
     cache.set_many({keys[pk]: entry for pk, entry in computed.items()}, settings.MATRIX_CACHE_SECONDS)
     return found | computed
 
