@@ -10,6 +10,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import CharField, Count, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
+from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
 from django.urls import reverse
 from django.utils import timezone
@@ -443,12 +444,25 @@ TopicFormSet = forms.inlineformset_factory(
 class LongSelect(forms.Select):
     """A <select> of thousands of options (every consultation), written out directly: Django renders each
     option through a template, which takes seconds for 20,000 of them; this takes milliseconds. Values and
-    labels are escaped here."""
+    labels are escaped here. With `label_field`, the options of a model choice field are read as (value,
+    label) rows, without making a model instance of each."""
+
+    def __init__(self, attrs=None, choices=(), *, label_field: str = "") -> None:
+        super().__init__(attrs, choices)
+        self.label_field = label_field
+
+    def _rows(self):
+        choices = self.choices
+        if not (self.label_field and isinstance(choices, ModelChoiceIterator)):
+            return choices
+        field = choices.field
+        head = [] if field.empty_label is None else [("", field.empty_label)]
+        return [*head, *choices.queryset.values_list(field.to_field_name or "pk", self.label_field)]
 
     def render(self, name, value, attrs=None, renderer=None) -> str:
         chosen = "" if value is None else str(value)
         options = []
-        for option_value, label in self.choices:
+        for option_value, label in self._rows():
             option_value = "" if option_value is None else str(option_value)
             selected = " selected" if option_value == chosen else ""
             options.append(f'<option value="{escape(option_value)}"{selected}>{escape(str(label))}</option>')

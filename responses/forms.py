@@ -284,9 +284,9 @@ class CodingForm(forms.Form):
 class ResponseFilter(django_filters.FilterSet):
     consultation = django_filters.ModelChoiceFilter(
         label=_("Consultation"),
-        queryset=Consultation.objects.order_by("-deadline").only("pk", "title"),
+        queryset=Consultation.objects.order_by("-deadline"),
         empty_label=_("All"),
-        widget=LongSelect,  # thousands of consultations
+        widget=LongSelect(label_field="title"),  # thousands of consultations
     )
     # Typed, not chosen from a list: there may be tens of thousands of organisations. A number is an
     # organisation's id (links from other pages); anything else matches names and aliases.
@@ -680,9 +680,9 @@ class SearchFilter(django_filters.FilterSet):
 
     consultation = django_filters.ModelChoiceFilter(
         label=_("Consultation"),
-        queryset=Consultation.objects.order_by("-deadline").only("pk", "title"),
+        queryset=Consultation.objects.order_by("-deadline"),
         empty_label=_("All"),
-        widget=LongSelect,  # thousands of consultations
+        widget=LongSelect(label_field="title"),  # thousands of consultations
     )
     kind = django_filters.ChoiceFilter(
         label=_("Kind of organisation"),

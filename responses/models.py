@@ -19,6 +19,15 @@ from consultations.models import Consultation, Question, Topic
 from stakeholders.models import Organisation
 
 
+def choice_label(choices: type[models.Choices], value: str) -> str:
+    """What get_FOO_display gives for `value`. Defined on the fields shown in every row of long lists: Django's
+    own translates every label of the field on each call (it hashes them), this only the one shown."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
 class ResponseStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     IN_REVIEW = "in_review", _("In review")
@@ -210,6 +219,12 @@ class Response(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("responses:response-detail", args=[self.pk])
 
+    def get_status_display(self) -> str:
+        return choice_label(ResponseStatus, self.status)
+
+    def get_channel_display(self) -> str:
+        return choice_label(Channel, self.channel)
+
     @property
     def is_received(self) -> bool:
         return self.status == ResponseStatus.RECEIVED
@@ -326,6 +341,9 @@ class Position(models.Model):
 
     def __str__(self) -> str:
         return f"{self.response.organisation} {self.get_stance_display().lower()} {self.topic}"
+
+    def get_stance_display(self) -> str:
+        return choice_label(Stance, self.stance)
 
     def clean(self) -> None:
         if self.response_id and self.topic_id and self.topic.consultation_id != self.response.consultation_id:
