@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -73,12 +73,18 @@ def consultation_list(request: HttpRequest) -> HttpResponse:
     tab = request.GET.get("tab", "open")
     if tab not in dict(TABS):
         tab = "open"
-    tabs = [
-        {"key": key, "label": label, "count": _tab_queryset(filtered, key, now).count(), "active": key == tab}
-        for key, label in TABS
-    ]
+    # Every tab counted in one query; the page of the active tab reuses its count.
+    counts = filtered.order_by().aggregate(
+        **{
+            key: Count("pk", distinct=True, filter=Q(pk__in=_tab_queryset(filtered, key, now).values("pk")))
+            for key, _label in TABS
+        }
+    )
+    tabs = [{"key": key, "label": label, "count": counts[key], "active": key == tab} for key, label in TABS]
     rows = _tab_queryset(filtered, tab, now).select_related("issuer").prefetch_related("tags").with_response_count()
-    page_obj = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(rows, PAGE_SIZE)
+    paginator.count = counts[tab]  # a cached property, set: no second COUNT
+    page_obj = paginator.get_page(request.GET.get("page"))
     context = {
         "filterset": filterset,
         "tabs": tabs,

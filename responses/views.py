@@ -345,7 +345,7 @@ def matrix(request: HttpRequest, slug: str) -> HttpResponse:
     page_obj = paginator.get_page(request.GET.get("page"))
 
     # Cells carry what they show (stance, its label): a page is thousands of them, rendered without lookups.
-    labels = dict(Stance.choices)
+    labels = {value: str(label) for value, label in Stance.choices}  # translated once
     shown = list(page_obj.object_list)
     several = set(
         stance_matrix.responded_to(consultation.pk)
