@@ -34,6 +34,7 @@ class OrganisationPicker(forms.Form):
             "hx-get": url,
             "hx-trigger": "input changed delay:250ms, search",
             "hx-target": "#organisation-options",
+            "hx-swap": "innerHTML",  # not what a form around it swaps (htmx attributes are inherited)
             "hx-sync": "this:replace",
             "aria-controls": "organisation-options",
             "data-org-search": "",

@@ -87,6 +87,8 @@ def test_policy_staff_invite_and_withdraw_without_leaving_the_page(page: Page, l
     match = panel.locator("[data-org-id]", has_text="Interpol")
     expect(match).to_contain_text("already invited")
     expect(match).to_be_disabled()
+    panel.get_by_label("Find the organisation").press("Escape")
+    expect(match).to_have_count(0)
 
     panel.get_by_role("button", name="Withdraw the invitation of Interpol").click()
     expect(panel.get_by_role("status")).to_have_text("The invitation of Interpol was withdrawn.")
