@@ -7,13 +7,14 @@ same number of queries whatever the amount of data.
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, F, IntegerField, Q, Value, When
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
 from accounts.roles import Role
 from consultations.models import Consultation
-from responses.models import Position, Response, ResponseStatus, ReviewRequest, Stance
+from responses import matrix as stance_matrix
+from responses.models import Response, ReviewRequest, Stance
 
 DEADLINE_WINDOW_DAYS = 30
 DEADLINES_SHOWN = 12
@@ -23,8 +24,6 @@ UPCOMING_SHOWN = 5
 # Charts show open consultations (closing soonest first), then those closed within this many days.
 CHARTED_CONSULTATIONS = 8
 RECENTLY_CLOSED_DAYS = 90
-
-ON_RECORD = [ResponseStatus.RECEIVED, ResponseStatus.SUBMITTED]
 
 
 @dataclass
@@ -58,16 +57,14 @@ class StanceRow:
 def charted_consultations(now: datetime.datetime) -> list[Consultation]:
     """Open consultations closing soonest first, then the most recently closed, up to CHARTED_CONSULTATIONS.
 
-    Each carries `response_count`: responses on record (received, or ours once submitted).
+    Each carries `response_count`: responses on record (received, or ours once submitted), from the stance
+    matrix's cached aggregates, which hold the same count and are renewed on every change.
     """
     open_now = Q(opens_at__isnull=True) | Q(opens_at__lte=now), Q(deadline__gt=now)
     recently_closed = Q(deadline__lte=now, deadline__gt=now - datetime.timedelta(days=RECENTLY_CLOSED_DAYS))
-    return list(
+    consultations = list(
         Consultation.objects.filter((open_now[0] & open_now[1]) | recently_closed)
         .annotate(
-            response_count=Count(
-                "responses", filter=Q(responses__status__in=ON_RECORD, responses__deleted_at__isnull=True)
-            ),
             closed_rank=Case(When(deadline__lte=now, then=Value(1)), default=Value(0), output_field=IntegerField()),
             open_deadline=Case(When(deadline__gt=now, then=F("deadline"))),
             closed_deadline=Case(When(deadline__lte=now, then=F("deadline"))),
@@ -76,6 +73,11 @@ def charted_consultations(now: datetime.datetime) -> list[Consultation]:
             :CHARTED_CONSULTATIONS
         ]
     )
+    totals = stance_matrix.totals_of([consultation.pk for consultation in consultations])
+    for consultation in consultations:
+        consultation.stance_totals = totals[consultation.pk]
+        consultation.response_count = consultation.stance_totals.responses
+    return consultations
 
 
 def response_bars(consultations: list[Consultation]) -> list[Bar]:
@@ -91,11 +93,10 @@ def response_bars(consultations: list[Consultation]) -> list[Bar]:
 
 
 def stance_rows(consultations: list[Consultation]) -> list[StanceRow]:
-    """Stances coded in each consultation's responses on record, counted by the database in one query."""
-    counts = Position.objects.on_record().stance_counts_by_consultation([c.pk for c in consultations])
+    """Stances coded in each consultation's responses on record (from `charted_consultations`)."""
     rows = []
     for consultation in consultations:
-        per_stance = [counts[consultation.pk].get(stance.value, 0) for stance in Stance]
+        per_stance = consultation.stance_totals.per_stance()
         total = sum(per_stance)
         row = StanceRow(consultation=consultation, total=total, counts=per_stance)
         offset = 0.0
@@ -142,10 +143,9 @@ def dashboard_context(user, *, now: datetime.datetime | None = None) -> dict:
             "due_at", "pk"
         )[:MY_ITEMS_SHOWN],
         "my_review_count": reviews.count(),
-        "recent_submissions": Response.objects.responded()
+        "recent_submissions": Response.objects.latest_on_record()
         .select_related("organisation", "consultation")
-        .annotate(on=Coalesce("received_on", TruncDate("submitted_at")))
-        .order_by(F("on").desc(nulls_last=True), "-created_at", "-pk")[:RECENT_SHOWN],
+        .annotate(on=Coalesce("received_on", TruncDate("submitted_at")))[:RECENT_SHOWN],
         "response_bars": response_bars(charted),
         "stance_rows": stance_rows(charted),
         "stances": list(Stance),

@@ -17,7 +17,7 @@ class ConsultationFilter(django_filters.FilterSet):
         to_field_name="slug",
         queryset=Organisation.objects.filter(issued_consultations__isnull=False).distinct().order_by("name"),
         empty_label=_("Any issuer"),
-        widget=LongSelect,
+        widget=LongSelect(label_field="name"),
     )
     tag = django_filters.ModelChoiceFilter(
         label=_("Tag"), field_name="tags", to_field_name="slug", queryset=Tag.objects.all(), empty_label=_("Any tag")

@@ -10,7 +10,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import CharField, Count, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
+from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
@@ -29,6 +31,7 @@ from consultations.models import (
     Topic,
     free_slug,
 )
+from stakeholders.forms import OrganisationPicker
 from stakeholders.models import Organisation
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -457,14 +460,27 @@ TopicFormSet = forms.inlineformset_factory(
 
 
 class LongSelect(forms.Select):
-    """A <select> of thousands of options (every organisation), written out directly: Django renders each
+    """A <select> of thousands of options (every consultation), written out directly: Django renders each
     option through a template, which takes seconds for 20,000 of them; this takes milliseconds. Values and
-    labels are escaped here."""
+    labels are escaped here. With `label_field`, the options of a model choice field are read as (value,
+    label) rows, without making a model instance of each."""
+
+    def __init__(self, attrs=None, choices=(), *, label_field: str = "") -> None:
+        super().__init__(attrs, choices)
+        self.label_field = label_field
+
+    def _rows(self):
+        choices = self.choices
+        if not (self.label_field and isinstance(choices, ModelChoiceIterator)):
+            return choices
+        field = choices.field
+        head = [] if field.empty_label is None else [("", field.empty_label)]
+        return [*head, *choices.queryset.values_list(field.to_field_name or "pk", self.label_field)]
 
     def render(self, name, value, attrs=None, renderer=None) -> str:
         chosen = "" if value is None else str(value)
         options = []
-        for option_value, label in self.choices:
+        for option_value, label in self._rows():
             option_value = "" if option_value is None else str(option_value)
             selected = " selected" if option_value == chosen else ""
             options.append(f'<option value="{escape(option_value)}"{selected}>{escape(str(label))}</option>')
@@ -472,21 +488,20 @@ class LongSelect(forms.Select):
         return mark_safe(f'<select name="{escape(name)}"{final}>{"".join(options)}</select>')  # noqa: S308
 
 
-class InvitationForm(forms.ModelForm):
+class InvitationForm(OrganisationPicker, forms.ModelForm):
+    """Invite one organisation, found with the type-ahead (there may be tens of thousands)."""
+
     class Meta:
         model = Invitation
         fields = ["organisation", "note"]
         labels = {"note": _("Note (optional)")}
-        widgets = {"organisation": LongSelect}
 
     def __init__(self, *args, consultation: Consultation, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.instance.consultation = consultation
-        field = self.fields["organisation"]
-        field.queryset = Organisation.objects.order_by("name")
-        # Offer only organisations not invited yet. Any organisation still validates, so a page left
-        # open while someone else invited the same one gets the clear "already invited" message.
-        # Sorted here: PostgreSQL's collation sorts tens of thousands of names several times slower.
-        not_invited = Organisation.objects.exclude(invitations__consultation=consultation).order_by()
-        by_name = sorted(not_invited.values_list("pk", "name"), key=lambda row: (row[1].casefold(), row[0]))
-        field.widget.choices = [("", field.empty_label), *by_name]
+        self.wire_picker(reverse("consultations:invitation-options", args=[consultation.slug]))
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        self.require_organisation()
+        return cleaned

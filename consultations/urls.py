@@ -11,5 +11,6 @@ urlpatterns = [
     path("<slug:slug>/", views.consultation_detail, name="consultation-detail"),
     path("<slug:slug>/edit/", views.consultation_edit, name="consultation-edit"),
     path("<slug:slug>/invitations/", views.invitation_create, name="invitation-create"),
+    path("<slug:slug>/invitations/organisations/", views.invitation_options, name="invitation-options"),
     path("<slug:slug>/invitations/<int:pk>/delete/", views.invitation_delete, name="invitation-delete"),
 ]

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -18,9 +19,11 @@ from consultations import services
 from consultations.filters import ConsultationFilter
 from consultations.forms import ConsultationForm, InvitationForm, QuestionFormSet, TopicFormSet
 from consultations.models import Consultation, ConsultationQuerySet
+from stakeholders.models import Organisation
 
 PAGE_SIZE = 25
 DETAIL_RESPONSES = 50
+TYPE_AHEAD_LIMIT = 10
 DETAIL_RESPONSE_FIELDS = ["consultation", "status", "channel", "received_on", "submitted_at", "organisation__name"]
 MANAGERS = (Role.POLICY_STAFF, Role.ADMIN)
 
@@ -70,12 +73,18 @@ def consultation_list(request: HttpRequest) -> HttpResponse:
     tab = request.GET.get("tab", "open")
     if tab not in dict(TABS):
         tab = "open"
-    tabs = [
-        {"key": key, "label": label, "count": _tab_queryset(filtered, key, now).count(), "active": key == tab}
-        for key, label in TABS
-    ]
+    # Every tab counted in one query; the page of the active tab reuses its count.
+    counts = filtered.order_by().aggregate(
+        **{
+            key: Count("pk", distinct=True, filter=Q(pk__in=_tab_queryset(filtered, key, now).values("pk")))
+            for key, _label in TABS
+        }
+    )
+    tabs = [{"key": key, "label": label, "count": counts[key], "active": key == tab} for key, label in TABS]
     rows = _tab_queryset(filtered, tab, now).select_related("issuer").prefetch_related("tags").with_response_count()
-    page_obj = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(rows, PAGE_SIZE)
+    paginator.count = counts[tab]  # a cached property, set: no second COUNT
+    page_obj = paginator.get_page(request.GET.get("page"))
     context = {
         "filterset": filterset,
         "tabs": tabs,
@@ -218,6 +227,23 @@ def invitation_create(request: HttpRequest, slug: str) -> HttpResponse:
         context = _invitations_context(consultation, form)
         return render(request, "consultations/_invitations.html", {**context, "can_manage": True})
     return _render_detail(request, consultation, invitation_form=form)
+
+
+@require_GET
+@role_required(*MANAGERS)
+def invitation_options(request: HttpRequest, slug: str) -> HttpResponse:
+    """The type-ahead of the invitation form: organisations whose name contains what was typed, those
+    already invited shown but not offered."""
+    consultation = _get_consultation(slug)
+    query = request.GET.get("organisation_query", "").strip()
+    organisations = []
+    if query:
+        invited = consultation.invitations.filter(organisation=OuterRef("pk"))
+        organisations = list(
+            Organisation.objects.type_ahead(query).annotate(flagged=Exists(invited))[:TYPE_AHEAD_LIMIT]
+        )
+    context = {"organisations": organisations, "query": query, "flag": _("already invited"), "flag_disables": True}
+    return render(request, "stakeholders/_organisation_options.html", context)
 
 
 @require_POST

@@ -35,6 +35,7 @@ from responses.services import (
     review_due_problem,
 )
 from responses.uploads import CheckedUpload, check_upload
+from stakeholders.forms import OrganisationPicker
 from stakeholders.models import Organisation, OrganisationKind
 
 # Read when shown, so the limit follows settings.ATTACHMENT_MAX_BYTES.
@@ -85,7 +86,7 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class ResponseLogForm(forms.Form):
+class ResponseLogForm(OrganisationPicker):
     """Log a submission received from an organisation, existing or new, with its files."""
 
     EXISTING, NEW = "existing", "new"
@@ -98,18 +99,6 @@ class ResponseLogForm(forms.Form):
         choices=[(EXISTING, _("An organisation we know")), (NEW, _("A new organisation"))],
         initial=EXISTING,
         widget=forms.RadioSelect,
-    )
-    organisation_query = forms.CharField(
-        label=_("Find the organisation"),
-        required=False,
-        help_text=_("Type part of its name, then choose it from the list."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "type": "search"}),
-    )
-    organisation = forms.ModelChoiceField(
-        queryset=Organisation.objects.all(),
-        required=False,
-        widget=forms.HiddenInput,
-        error_messages={"invalid_choice": _("That organisation no longer exists; search for it again.")},
     )
     new_name = forms.CharField(label=_("Name of the new organisation"), max_length=255, required=False)
     new_kind = forms.ChoiceField(
@@ -133,34 +122,17 @@ class ResponseLogForm(forms.Form):
         self.fields["consultation"].queryset = Consultation.objects.select_related("issuer").order_by("-deadline")
         self.fields["new_country"].choices = [("", _("Unknown or international")), *countries]
         self.fields["received_on"].initial = timezone.localdate
-        # The type-ahead: htmx asks for matching organisations as the user types (see
-        # static/js/responses-log-form.js for choosing one with the keyboard or the mouse).
-        self.fields["organisation_query"].widget.attrs.update(
-            {
-                "data-hx-get": reverse("responses:organisation-search"),
-                "data-hx-trigger": "input changed delay:250ms, search",
-                "data-hx-target": "#organisation-options",
-                "data-hx-include": "[name='consultation']",
-                "data-hx-sync": "this:replace",
-                "aria-controls": "organisation-options",
-                "data-org-search": "",
-            }
-        )
+        self.wire_picker(reverse("responses:organisation-search"), include="[name='consultation']")
 
     def clean_new_name(self) -> str:
         return " ".join(self.cleaned_data["new_name"].split())
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        if "organisation" in self.errors:
-            # The id is a hidden input: say what went wrong next to the search box the user sees.
-            self.add_error("organisation_query", list(self.errors.pop("organisation")))
         if cleaned.get("organisation_mode") == self.NEW:
             self._clean_new_organisation(cleaned)
-        elif "organisation_query" not in self.errors and not cleaned.get("organisation"):
-            self.add_error(
-                "organisation_query", ValidationError(_("Choose the organisation from the list."), code="required")
-            )
+        else:
+            self.require_organisation()
         organisation, consultation = cleaned.get("organisation"), cleaned.get("consultation")
         if cleaned.get("organisation_mode") == self.EXISTING and organisation and consultation:
             self.duplicate_of = first_received_response(organisation=organisation, consultation=consultation)
@@ -202,10 +174,6 @@ class ResponseLogForm(forms.Form):
                 country=self.cleaned_data["new_country"],
             )
         return self.cleaned_data["organisation"]
-
-    def picked_organisation(self) -> Organisation | None:
-        """The organisation chosen in the search, once the form has been checked."""
-        return getattr(self, "cleaned_data", {}).get("organisation")
 
 
 class ResponseDetailsForm(forms.ModelForm):
@@ -318,7 +286,7 @@ class ResponseFilter(django_filters.FilterSet):
         label=_("Consultation"),
         queryset=Consultation.objects.order_by("-deadline"),
         empty_label=_("All"),
-        widget=LongSelect,  # thousands of consultations
+        widget=LongSelect(label_field="title"),  # thousands of consultations
     )
     # Typed, not chosen from a list: there may be tens of thousands of organisations. A number is an
     # organisation's id (links from other pages); anything else matches names and aliases.
@@ -349,7 +317,11 @@ class MatrixFilter(django_filters.FilterSet):
         empty_label=_("All kinds"),
     )
     country = django_filters.ChoiceFilter(
-        label=_("Country"), field_name="organisation__country", choices=[], empty_label=_("All countries")
+        label=_("Country"),
+        field_name="organisation__country",
+        choices=[],
+        empty_label=_("All countries"),
+        widget=LongSelect,  # some 250 countries
     )
 
     class Meta:
@@ -717,7 +689,10 @@ class SearchFilter(django_filters.FilterSet):
     """The filters of the search page; a topic and a stance together mean a position on that topic with that stance."""
 
     consultation = django_filters.ModelChoiceFilter(
-        label=_("Consultation"), queryset=Consultation.objects.order_by("-deadline"), empty_label=_("All")
+        label=_("Consultation"),
+        queryset=Consultation.objects.order_by("-deadline"),
+        empty_label=_("All"),
+        widget=LongSelect(label_field="title"),  # thousands of consultations
     )
     kind = django_filters.ChoiceFilter(
         label=_("Kind of organisation"),
@@ -726,10 +701,15 @@ class SearchFilter(django_filters.FilterSet):
         empty_label=_("All kinds"),
     )
     country = django_filters.ChoiceFilter(
-        label=_("Country"), field_name="organisation__country", choices=[], empty_label=_("All countries")
+        label=_("Country"),
+        field_name="organisation__country",
+        choices=[],
+        empty_label=_("All countries"),
+        widget=LongSelect,  # some 250 countries
     )
     topic = django_filters.ModelChoiceFilter(
         label=_("Topic"),
+        help_text=_("Of the consultation chosen."),
         queryset=Topic.objects.select_related("consultation").order_by("consultation__title", "order", "pk"),
         empty_label=_("All topics"),
         method="filter_position",
@@ -759,6 +739,24 @@ class SearchFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.filters["country"].extra["choices"] = list(countries)
         self.filters["topic"].field.label_from_instance = lambda topic: f"{topic.consultation.title} — {topic.name}"
+        self._offer_topics_of_the_consultation()
+
+    def _offer_topics_of_the_consultation(self) -> None:
+        """The topic list offers the chosen consultation's topics (and the chosen topic): all of them would be
+        tens of thousands of options. Any topic still validates (a saved search may name one without its
+        consultation); the page asks again for the list when the consultation changes."""
+        field = self.form.fields["topic"]
+        data = self.data or {}
+        wanted = Q()
+        for name, lookup in (("consultation", "consultation_id"), ("topic", "pk")):
+            value = data.get(name) or ""
+            if value.isdigit():
+                wanted |= Q(**{lookup: int(value)})
+        offered = field.queryset.filter(wanted) if wanted else field.queryset.none()
+        field.widget.choices = [
+            ("", field.empty_label),
+            *((topic.pk, field.label_from_instance(topic)) for topic in offered),
+        ]
 
     def filter_position(self, queryset: QuerySet, name: str, value) -> QuerySet:
         # Applied once, in filter_queryset, so that topic and stance name the same position.

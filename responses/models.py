@@ -6,6 +6,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +19,15 @@ from consultations.models import Consultation, Question, Topic
 from stakeholders.models import Organisation
 
 
+def choice_label(choices: type[models.Choices], value: str) -> str:
+    """What get_FOO_display gives for `value`. Defined on the fields shown in every row of long lists: Django's
+    own translates every label of the field on each call (it hashes them), this only the one shown."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
 class ResponseStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     IN_REVIEW = "in_review", _("In review")
@@ -25,6 +35,24 @@ class ResponseStatus(models.TextChoices):
     APPROVED = "approved", _("Approved")
     SUBMITTED = "submitted", _("Submitted")
     RECEIVED = "received", _("Received")
+
+
+class UTCDate(models.Func):
+    """The day of a moment in UTC: unlike TruncDate (the day in the active zone), the same for every viewer,
+    so that an index can hold it."""
+
+    template = "((%(expressions)s AT TIME ZONE 'UTC')::date)"
+    output_field = models.DateField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        # SQLite keeps moments as UTC text.
+        return super().as_sql(compiler, connection, template="date(%(expressions)s)", **extra_context)
+
+
+# Responses that reached the issuer ("on record"): logged from outside, or our own once submitted.
+ON_RECORD_STATUSES = [ResponseStatus.RECEIVED, ResponseStatus.SUBMITTED]
+# The day one reached the issuer: received on, or the day ours was submitted.
+ON_RECORD_DATE = Coalesce("received_on", UTCDate("submitted_at"))
 
 
 class Channel(models.TextChoices):
@@ -58,7 +86,12 @@ class ResponseQuerySet(models.QuerySet):
 
     def responded(self) -> "ResponseQuerySet":
         """Responses that reached the issuer: logged from outside, or our own once submitted."""
-        return self.filter(status__in=[ResponseStatus.RECEIVED, ResponseStatus.SUBMITTED])
+        return self.filter(status__in=ON_RECORD_STATUSES)
+
+    def latest_on_record(self) -> "ResponseQuerySet":
+        """Those that reached the issuer, by the day they did, latest first (the undated last); served by the
+        index response_latest_on_record (the day of a submission is taken in UTC for that)."""
+        return self.responded().order_by(ON_RECORD_DATE.desc(nulls_last=True), "-created_at", "-pk")
 
     def from_organisation_to(self, *, organisation: Organisation, consultation: Consultation) -> "ResponseQuerySet":
         return self.filter(organisation=organisation, consultation=consultation)
@@ -69,6 +102,11 @@ class ResponseQuerySet(models.QuerySet):
 
     def owned_by(self, user) -> "ResponseQuerySet":
         return self.filter(owner=user)
+
+    def newest_first(self) -> "ResponseQuerySet":
+        """Most recently received first, undated ones last on every database (PostgreSQL would put NULL first
+        when descending); the index response_newest_first serves this order."""
+        return self.order_by(models.F("received_on").desc(nulls_last=True), "-created_at", "-pk")
 
     def campaigns_collapsed(self) -> "ResponseQuerySet":
         """Each campaign once, through its representative; responses outside campaigns as they are."""
@@ -196,6 +234,14 @@ class Response(models.Model):
             ),
             models.Index(fields=["received_on", "created_at"], name="response_received_created"),
             models.Index(fields=["deleted_at"], name="response_deleted", condition=models.Q(deleted_at__isnull=False)),
+            # The dashboard's recent submissions (ResponseQuerySet.latest_on_record).
+            models.Index(
+                ON_RECORD_DATE.desc(nulls_last=True),
+                models.F("created_at").desc(),
+                models.F("id").desc(),
+                condition=models.Q(status__in=ON_RECORD_STATUSES),
+                name="response_latest_on_record",
+            ),
         ]
         permissions = [
             ("review_response", _("Can comment on, approve or request changes to responses")),
@@ -207,6 +253,12 @@ class Response(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("responses:response-detail", args=[self.pk])
+
+    def get_status_display(self) -> str:
+        return choice_label(ResponseStatus, self.status)
+
+    def get_channel_display(self) -> str:
+        return choice_label(Channel, self.channel)
 
     @property
     def is_received(self) -> bool:
@@ -283,9 +335,7 @@ OPPOSING = frozenset({Stance.OPPOSES, Stance.STRONGLY_OPPOSES})
 class PositionQuerySet(models.QuerySet):
     def on_record(self) -> "PositionQuerySet":
         """Positions taken in responses that reached the issuer (received, or ours once submitted), not deleted."""
-        return self.filter(
-            response__status__in=[ResponseStatus.RECEIVED, ResponseStatus.SUBMITTED], response__deleted_at__isnull=True
-        )
+        return self.filter(response__status__in=ON_RECORD_STATUSES, response__deleted_at__isnull=True)
 
     def of_organisations(self, organisations) -> "PositionQuerySet":
         return self.filter(response__organisation__in=organisations)
@@ -300,19 +350,6 @@ class PositionQuerySet(models.QuerySet):
             "response__received_on",
             "response_id",
         )
-
-    def stance_counts_by_consultation(self, consultation_ids) -> dict[int, dict[str, int]]:
-        """{consultation id: {stance: number of positions}}, counted by the database in one query."""
-        counts: dict[int, dict[str, int]] = {pk: {} for pk in consultation_ids}
-        rows = (
-            self.filter(response__consultation_id__in=consultation_ids)
-            .values("response__consultation_id", "stance")
-            .annotate(number=models.Count("pk"))
-            .order_by()
-        )
-        for row in rows:
-            counts[row["response__consultation_id"]][row["stance"]] = row["number"]
-        return counts
 
 
 class Position(models.Model):
@@ -343,6 +380,9 @@ class Position(models.Model):
 
     def __str__(self) -> str:
         return f"{self.response.organisation} {self.get_stance_display().lower()} {self.topic}"
+
+    def get_stance_display(self) -> str:
+        return choice_label(Stance, self.stance)
 
     def clean(self) -> None:
         if self.response_id and self.topic_id and self.topic.consultation_id != self.response.consultation_id:

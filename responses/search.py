@@ -20,6 +20,7 @@ containment search over the same fields instead.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.contrib.postgres.aggregates import StringAgg
 from django.contrib.postgres.search import SearchHeadline, SearchQueryField, SearchRank
@@ -47,6 +48,8 @@ from stakeholders.search import (
 
 # ts_headline reads this much of a response's text at most: snippets come from the first pages.
 HEADLINE_TEXT_LIMIT = 100_000
+# The search page ranks at most this many matches, the most recently received (see `ranked_search`).
+RANKED_LIMIT = 500
 
 
 def _config_case_sql(column: str) -> tuple[str, list[str]]:
@@ -192,6 +195,41 @@ def search_responses(queryset: models.QuerySet, text: str) -> models.QuerySet:
             .order_by("-rank", "-created_at", "-pk")
         )
     return _containment_search(queryset, parsed)
+
+
+@dataclass
+class RankedSearch:
+    ids: list[int]  # the matches, best first
+    capped: bool  # more responses match than RANKED_LIMIT: `ids` ranks the most recently received
+
+
+def ranked_search(queryset: models.QuerySet, text: str) -> RankedSearch:
+    """The ids of the responses of `queryset` matching `text`, best first, for the search page, at a cost that
+    does not grow with the number of matches.
+
+    Ranking reads the whole search vector of each match (the index only says which rows match), and a
+    common word matches most responses: so only the RANKED_LIMIT most recently received matches are ranked,
+    found through the GIN index and the index of the responses' list order, in one query, and `capped`
+    says there are more. Other databases rank as `search_responses` does.
+    """
+    parsed = parse_query(text)
+    if parsed.is_empty or not uses_postgres():
+        ids = list(search_responses(queryset, text).values_list("pk", flat=True)[: RANKED_LIMIT + 1])
+        return RankedSearch(ids[:RANKED_LIMIT], capped=len(ids) > RANKED_LIMIT)
+    candidates = list(
+        queryset.filter(Matches(F("search_vector"), _any_language(parsed)))
+        .newest_first()
+        .values_list("pk", flat=True)[: RANKED_LIMIT + 1]
+    )
+    query = _per_language(parsed)
+    ranked = (
+        Response.objects.filter(pk__in=candidates[:RANKED_LIMIT])
+        .filter(Matches(F("search_vector"), query))
+        .annotate(rank=SearchRank(F("search_vector"), query, normalization=Value(1)))
+        .order_by("-rank", "-created_at", "-pk")
+        .values_list("pk", flat=True)
+    )
+    return RankedSearch(list(ranked), capped=len(candidates) > RANKED_LIMIT)
 
 
 def _containment_search(queryset: models.QuerySet, parsed: ParsedQuery) -> models.QuerySet:

@@ -12,7 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.access import role_required
 from responses.forms import SavedSearchForm, SearchFilter
 from responses.models import Response, SavedSearch
-from responses.search import headlines, search_responses
+from responses.paging import EstimatedCountPaginator
+from responses.search import RANKED_LIMIT, headlines, ranked_search
 from stakeholders.models import Organisation
 from stakeholders.search import parse_query, search_organisations
 
@@ -40,6 +41,8 @@ def _search_context(request: HttpRequest) -> dict:
         "organisations": [],
         "problem": "",
         "searched": bool(text or active_filters),
+        "capped": False,
+        "ranked_limit": RANKED_LIMIT,
     }
     if text and parsed.is_empty:
         context["problem"] = _(
@@ -52,8 +55,16 @@ def _search_context(request: HttpRequest) -> dict:
     if not search_filter.is_valid():
         context["problem"] = _("Some filters are not valid; correct them to search.")
         return context
-    results = search_responses(search_filter.qs, text)
-    page_obj = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    if text:
+        found = ranked_search(search_filter.qs, text)
+        page_obj = Paginator(found.ids, PAGE_SIZE).get_page(request.GET.get("page"))
+        shown = search_filter.qs.in_bulk(page_obj.object_list)
+        page_obj.object_list = [shown[pk] for pk in page_obj.object_list if pk in shown]
+        context["capped"] = found.capped
+    else:
+        # Filters alone may select most responses: counted from the planner's estimate when they are many.
+        results = search_filter.qs.order_by("-created_at", "-pk")
+        page_obj = EstimatedCountPaginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     snippets = headlines([response.pk for response in page_obj], text) if text else {}
     for response in page_obj:
         response.snippet = snippets.get(response.pk, "")
@@ -71,7 +82,7 @@ def search(request: HttpRequest) -> HttpResponse:
     context = _search_context(request)
     context["saved_form"] = SavedSearchForm(owner=request.user, initial={"name": context["q"][:200]})
     if request.htmx and not request.htmx.boosted:
-        return render(request, "responses/_search_results.html", context)
+        return render(request, "responses/_search_results.html", {**context, "fragment": True})
     context["saved_searches"] = list(SavedSearch.objects.owned_by(request.user)[:10])
     return render(request, "responses/search.html", context)
 

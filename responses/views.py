@@ -1,15 +1,11 @@
 from django.contrib import messages
 from django.db.models import (
-    Case,
     Count,
     Exists,
-    F,
     IntegerField,
     OuterRef,
     Prefetch,
     Subquery,
-    Value,
-    When,
     prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
@@ -86,9 +82,7 @@ def response_list(request: HttpRequest) -> HttpResponse:
             position_count=_count_of(Position.objects.filter(response=OuterRef("pk"))),
             attachment_count=_count_of(Attachment.objects.filter(response=OuterRef("pk"))),
         )
-        # Undated ones last, on every database (PostgreSQL would put NULL first when descending);
-        # the index response_newest_first serves this order.
-        .order_by(F("received_on").desc(nulls_last=True), "-created_at", "-pk")
+        .newest_first()
     )
     response_filter = ResponseFilter(request.GET or None, queryset=queryset)
     page_obj = EstimatedCountPaginator(response_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -145,18 +139,17 @@ def organisation_search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("organisation_query", request.GET.get("q", "")).strip()
     organisations: list[Organisation] = []
     if query:
-        found = Organisation.objects.matching(query).annotate(
-            starts=Case(When(name__istartswith=query, then=Value(0)), default=Value(1), output_field=IntegerField())
-        )
+        found = Organisation.objects.type_ahead(query)
         consultation_id = request.GET.get("consultation", "")
         if consultation_id.isdigit():
             found = found.annotate(
-                already_responded=Exists(
+                flagged=Exists(
                     Response.objects.received().filter(organisation=OuterRef("pk"), consultation_id=consultation_id)
                 )
             )
-        organisations = list(found.order_by("starts", "name")[:SEARCH_LIMIT])
-    return render(request, "responses/_organisation_options.html", {"organisations": organisations, "query": query})
+        organisations = list(found[:SEARCH_LIMIT])
+    context = {"organisations": organisations, "query": query, "flag": _("already responded"), "offer_new": True}
+    return render(request, "stakeholders/_organisation_options.html", context)
 
 
 def _detail_context(
@@ -359,7 +352,7 @@ def matrix(request: HttpRequest, slug: str) -> HttpResponse:
     page_obj = paginator.get_page(request.GET.get("page"))
 
     # Cells carry what they show (stance, its label): a page is thousands of them, rendered without lookups.
-    labels = dict(Stance.choices)
+    labels = {value: str(label) for value, label in Stance.choices}  # translated once
     shown = list(page_obj.object_list)
     several = set(
         stance_matrix.responded_to(consultation.pk)

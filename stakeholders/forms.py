@@ -9,6 +9,64 @@ from stakeholders.services import organisation_merge_check
 ALIAS_MAX_LENGTH = OrganisationAlias._meta.get_field("name").max_length
 
 
+class OrganisationPicker(forms.Form):
+    """Choosing one organisation among tens of thousands: a search box whose matches htmx fetches as one
+    types (`picker_url`, rendering stakeholders/_organisation_options.html), and the chosen one's id in a
+    hidden field; static/js/organisation-picker.js chooses with the mouse or the keyboard. Mixed into a
+    form (a ModelForm too) whose template places `organisation_query`, `organisation` and the list."""
+
+    organisation_query = forms.CharField(
+        label=_("Find the organisation"),
+        required=False,
+        help_text=_("Type part of its name, then choose it from the list."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "type": "search"}),
+    )
+    organisation = forms.ModelChoiceField(
+        queryset=Organisation.objects.all(),
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid_choice": _("That organisation no longer exists; search for it again.")},
+    )
+
+    def wire_picker(self, url: str, *, include: str = "") -> None:
+        """Point the search box at the view listing matches; `include` names other fields sent along."""
+        attrs = {
+            "data-hx-get": url,
+            "data-hx-trigger": "input changed delay:250ms, search",
+            "data-hx-target": "#organisation-options",
+            "data-hx-swap": "innerHTML",  # not what a form around it swaps (htmx attributes are inherited)
+            "data-hx-sync": "this:replace",
+            "aria-controls": "organisation-options",
+            "data-org-search": "",
+        }
+        if include:
+            attrs["data-hx-include"] = include
+        self.fields["organisation_query"].widget.attrs.update(attrs)
+
+    def add_error(self, field, error) -> None:
+        # The id is a hidden input: what is wrong with it is said next to the search box the user sees.
+        if not isinstance(error, ValidationError):
+            error = ValidationError(error)
+        if field == "organisation":
+            field = "organisation_query"
+        elif field is None and hasattr(error, "error_dict") and "organisation" in error.error_dict:
+            errors = dict(error.error_dict)
+            errors["organisation_query"] = errors.pop("organisation")
+            error = ValidationError(errors)
+        super().add_error(field, error)
+
+    def require_organisation(self) -> None:
+        """For `clean`: an organisation must have been chosen from the list."""
+        if "organisation_query" not in self.errors and not self.cleaned_data.get("organisation"):
+            self.add_error(
+                "organisation_query", ValidationError(_("Choose the organisation from the list."), code="required")
+            )
+
+    def picked_organisation(self) -> Organisation | None:
+        """The organisation chosen in the search, once the form has been checked."""
+        return getattr(self, "cleaned_data", {}).get("organisation")
+
+
 class OrganisationForm(forms.ModelForm):
     """An organisation with its aliases typed one per line."""
 

@@ -39,6 +39,16 @@ class OrganisationQuerySet(models.QuerySet):
         alias_matches = OrganisationAlias.objects.filter(organisation=models.OuterRef("pk"), name__icontains=text)
         return self.filter(models.Q(name__icontains=text) | models.Exists(alias_matches))
 
+    def type_ahead(self, text: str) -> "OrganisationQuerySet":
+        """Those `matching` text in a type-ahead's order: names starting with it first, then by name."""
+        text = text.strip()
+        starts = models.Case(
+            models.When(name__istartswith=text, then=models.Value(0)),
+            default=models.Value(1),
+            output_field=models.IntegerField(),
+        )
+        return self.matching(text).annotate(starts=starts).order_by("starts", "name")
+
     def with_response_count(self) -> "OrganisationQuerySet":
         # Deleted responses (in the deleted items, awaiting restore or purge) do not count.
         return self.annotate(

@@ -179,6 +179,7 @@ MATRIX: dict[str, dict] = {
     "consultations:consultation-detail": {"GET": TEAM, "POST": WRONG_METHOD},
     "consultations:consultation-edit": {"GET": EDITORS, "POST": EDITORS},
     "consultations:invitation-create": {"GET": WRONG_METHOD, "POST": EDITORS},
+    "consultations:invitation-options": {"GET": EDITORS, "POST": WRONG_METHOD},
     "consultations:invitation-delete": {"GET": WRONG_METHOD, "POST": EDITORS_REDIRECT},
     "responses:response-list": {"GET": TEAM, "POST": WRONG_METHOD},
     "responses:response-create": {"GET": EDITORS, "POST": EDITORS},

@@ -1,6 +1,7 @@
 """The consultation page: deadline in two zones, questions and topics in order, invitations and responses."""
 
 import datetime
+import re
 
 import pytest
 import time_machine
@@ -175,19 +176,37 @@ def test_inviting_through_htmx_returns_the_updated_panel(as_user, policy_user, c
     assert 'data-testid="not-responded"' in content
 
 
-def test_only_organisations_not_yet_invited_are_offered(as_user, policy_user, cop):
-    InvitationFactory(consultation=cop, organisation=OrganisationFactory(name="Already Invited"))
+def test_the_invitation_type_ahead_marks_organisations_already_invited_and_offers_the_others(as_user, policy_user, cop):
+    """Matches are listed, names starting with the text first; one already invited is shown, not choosable."""
+    invited = OrganisationFactory(name="Already Invited")
+    InvitationFactory(consultation=cop, organisation=invited)
+    free = OrganisationFactory(name="Not Invited Yet")
+    OrganisationFactory(name="Someone else")
+    url = reverse("consultations:invitation-options", args=[cop.slug])
+    content = as_user(policy_user).get(url, {"organisation_query": "invited"}).content.decode()
+    buttons = re.findall(r"<button[^>]*data-org-id=\"(\d+)\"[^>]*>", content)
+    assert buttons == [str(invited.pk), str(free.pk)]
+    assert re.search(rf'data-org-id="{invited.pk}"[^>]*disabled', content)
+    assert not re.search(rf'data-org-id="{free.pk}"[^>]*disabled', content)
+    assert content.count("already invited") == 1
+    nothing = as_user(policy_user).get(url, {"organisation_query": "zzz"}).content.decode()
+    assert "No organisation matches “zzz”." in nothing
+
+
+def test_the_consultation_page_offers_the_type_ahead_not_a_list_of_every_organisation(as_user, policy_user, cop):
     OrganisationFactory(name="Not Invited Yet")
     content = as_user(policy_user).get(detail_url(cop)).content.decode()
-    select = content[content.index('name="organisation"') : content.index("</select>")]
-    assert "Not Invited Yet" in select
-    assert "Already Invited" not in select
+    assert "Not Invited Yet" not in content
+    assert f'data-hx-get="{reverse("consultations:invitation-options", args=[cop.slug])}"' in content
+    assert 'type="hidden" name="organisation"' in content
 
 
 def test_inviting_without_choosing_an_organisation_is_a_field_error(as_user, policy_user, cop):
     response = as_user(policy_user).post(reverse("consultations:invitation-create", args=[cop.slug]), {})
     assert response.status_code == 200
-    assert "organisation" in response.context["invitation_form"].errors
+    assert response.context["invitation_form"].errors["organisation_query"] == [
+        "Choose the organisation from the list."
+    ]
 
 
 def test_policy_staff_withdraw_an_invitation(as_user, policy_user, cop):

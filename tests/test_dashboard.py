@@ -5,6 +5,7 @@ import re
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -231,3 +232,21 @@ def test_query_count_is_bounded_and_independent_of_the_data(
         client.get(HOME)
     assert len(large) == len(small)
     assert "See all 11 drafts" in page.content.decode()
+
+
+def test_chart_counts_are_cached_and_follow_every_change(as_user, policy_user, charted):
+    """The charts read the stance matrix's cached aggregates, counted in two queries for every charted
+    consultation together, and renewed when a response or a position changes."""
+    client = as_user(policy_user)
+    cache.clear()
+    with CaptureQueriesContext(connection) as cold:
+        client.get(HOME)
+    with CaptureQueriesContext(connection) as warm:
+        client.get(HOME)
+    assert len(cold) - len(warm) == 2
+
+    topic = charted["soon"].topics.get()
+    PositionFactory(response=ResponseFactory(consultation=charted["soon"]), topic=topic, stance=Stance.OPPOSES)
+    content = client.get(HOME).content.decode()
+    assert "Closing soon: 6 responses" in _section(content, "responses-chart")
+    assert 'aria-label="Closing soon: 1 strongly supports, 2 supports, 2 opposes"' in _section(content, "stances-chart")

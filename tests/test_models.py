@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from consultations.models import Consultation, ConsultationStatus
-from responses.models import Answer, Position, Stance
+from responses.models import Answer, Channel, Position, Stance
 from stakeholders.models import Organisation
 from tests.factories import (
     AnswerFactory,
@@ -136,3 +136,13 @@ def test_reminder_days_parse_and_default(settings):
     with pytest.raises(ValidationError) as excinfo:
         consultation.full_clean()
     assert "reminder_offsets" in excinfo.value.message_dict
+
+
+def test_status_channel_and_stance_are_shown_by_their_labels():
+    """The display methods of the fields shown in every row of long lists give the fields' labels."""
+    position = PositionFactory(stance=Stance.STRONGLY_OPPOSES, response__channel=Channel.EMAIL)
+    response = position.response
+    assert (response.get_status_display(), response.get_channel_display()) == ("Received", "E-mail")
+    assert position.get_stance_display() == "Strongly opposes"
+    response.channel = ""
+    assert response.get_channel_display() == ""

@@ -216,3 +216,55 @@ def test_the_navbar_has_a_search_box(as_user, policy_user):
     html = as_user(policy_user).get(reverse("home")).content.decode()
     assert 'data-testid="navbar-search"' in html
     assert f'action="{URL}"' in html
+
+
+def test_a_word_in_more_responses_than_are_ranked_ranks_the_most_recent_and_says_so(as_user, policy_user, monkeypatch):
+    """Ranking is bounded: past the limit the most recently received matches are ranked, best first."""
+    monkeypatch.setattr("responses.search.RANKED_LIMIT", 3)
+    monkeypatch.setattr("responses.search_views.RANKED_LIMIT", 3)
+    consultation = ConsultationFactory()
+    day = datetime.date(2026, 3, 1)
+    for number, summary in enumerate(["Encryption.", "Encryption.", "Nothing here.", "Encryption, encryption."]):
+        ResponseFactory(
+            consultation=consultation,
+            organisation=OrganisationFactory(name=f"Sender {number}"),
+            summary=summary,
+            received_on=day + datetime.timedelta(days=number),
+        )
+    ResponseFactory(
+        consultation=consultation,
+        organisation=OrganisationFactory(name="Oldest"),
+        summary="Encryption.",
+        received_on=day - datetime.timedelta(days=30),
+    )
+    reindex()
+    client = as_user(policy_user)
+    page = search(client, q="encryption")
+    assert result_names(page) == ["Sender 3", "Sender 1", "Sender 0"]
+    html = page.content.decode()
+    assert "More than 3 responses" in html
+    assert 'data-testid="search-capped"' in html
+
+    narrowed = search(client, q="encryption", received_after=str(day))
+    assert result_names(narrowed) == ["Sender 3", "Sender 1", "Sender 0"]
+    assert 'data-testid="search-capped"' not in narrowed.content.decode()
+
+
+def test_the_topic_filter_lists_the_topics_of_the_chosen_consultation(as_user, policy_user, letters):
+    """All topics of all consultations would be tens of thousands of options; a chosen topic stays listed."""
+    ours = TopicFactory(consultation=letters["consultation"], name="Coordination")
+    other = TopicFactory(consultation=ConsultationFactory(title="Elsewhere"), name="Capacity")
+    client = as_user(policy_user)
+
+    def offered(**params) -> list[str]:
+        field = search(client, q="reporting", **params).context["filter"].form.fields["topic"]
+        return [str(label) for value, label in field.widget.choices if value]
+
+    assert offered() == []
+    assert offered(consultation=letters["consultation"].pk) == ["Results framework — Coordination"]
+    assert offered(topic=other.pk) == ["Elsewhere — Capacity"]
+    page = client.get(
+        URL, {"q": "reporting", "consultation": letters["consultation"].pk}, headers={"HX-Request": "true"}
+    )
+    assert 'id="search-topic" data-hx-swap-oob="true"' in page.content.decode()
+    assert f'value="{ours.pk}"' in page.content.decode()

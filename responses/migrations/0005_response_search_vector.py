@@ -2,17 +2,7 @@ import django.contrib.postgres.indexes
 import django.contrib.postgres.search
 from django.db import migrations
 
-
-class AddIndexOnPostgres(migrations.AddIndex):
-    """A GIN index exists on PostgreSQL only; SQLite (make run) keeps the field and searches without it."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state) -> None:
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state) -> None:
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
+from stakeholders.search import AddIndexOnPostgres
 
 
 class Migration(migrations.Migration):

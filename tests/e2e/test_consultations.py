@@ -67,7 +67,8 @@ def test_policy_staff_create_a_consultation_and_reorder_its_topics(page: Page, l
 
 
 def test_policy_staff_invite_and_withdraw_without_leaving_the_page(page: Page, live_server):
-    """The invitations panel updates in place (htmx); a duplicate is impossible to pick from the list."""
+    """The organisation is found by typing (htmx lists matches), the panel updates in place; one already invited
+    is listed but cannot be chosen."""
     UserFactory(username="pat", role=Role.POLICY_STAFF)
     consultation = ConsultationFactory(title="COP Results Framework")
     OrganisationFactory(name="Interpol")
@@ -76,11 +77,18 @@ def test_policy_staff_invite_and_withdraw_without_leaving_the_page(page: Page, l
     page.evaluate("window.notReloaded = true")
 
     panel = page.locator("#invitations")
-    panel.get_by_label("Organisation").select_option(label="Interpol")
+    panel.get_by_label("Find the organisation").fill("inter")
+    panel.get_by_role("button", name="Interpol").click()
+    expect(panel.locator("#organisation-chosen")).to_have_text("Chosen: Interpol")
     panel.get_by_role("button", name="Invite").click()
     expect(panel.get_by_role("status")).to_have_text("Interpol is invited.")
     expect(panel.get_by_test_id("invitation")).to_have_text(["Interpol not yet"])
-    expect(panel.get_by_label("Organisation").locator("option", has_text="Interpol")).to_have_count(0)
+    panel.get_by_label("Find the organisation").fill("interp")
+    match = panel.locator("[data-org-id]", has_text="Interpol")
+    expect(match).to_contain_text("already invited")
+    expect(match).to_be_disabled()
+    panel.get_by_label("Find the organisation").press("Escape")
+    expect(match).to_have_count(0)
 
     panel.get_by_role("button", name="Withdraw the invitation of Interpol").click()
     expect(panel.get_by_role("status")).to_have_text("The invitation of Interpol was withdrawn.")
