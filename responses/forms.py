@@ -90,6 +90,9 @@ class ResponseLogForm(OrganisationPicker):
     """Log a submission received from an organisation, existing or new, with its files."""
 
     EXISTING, NEW = "existing", "new"
+    # The page's order, which the error summary follows: the picker's fields, declared on the mixin, would
+    # otherwise come first.
+    field_order = ["consultation", "organisation_mode", "organisation_query", "organisation"]
 
     consultation = forms.ModelChoiceField(
         label=_("Consultation"), queryset=Consultation.objects.none(), empty_label=_("Choose a consultation")
