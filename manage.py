@@ -12,6 +12,11 @@ def main() -> None:
     from django.db.utils import OperationalError
 
     try:
+        # Read the settings first: Django keeps a settings error aside and goes on, so that it would surface
+        # later as "Models aren't loaded yet" instead of the sentence that says what to set.
+        from django.conf import settings
+
+        settings.INSTALLED_APPS  # noqa: B018
         execute_from_command_line(sys.argv)
     except ImproperlyConfigured as exc:
         sys.exit(f"Configuration error: {exc}")
