@@ -290,6 +290,10 @@ def seed_synthetic(
         raise RuntimeError("This database already holds synthetic data; seed a fresh database.")
 
     started = time.perf_counter()
+
+    def progress(line: str) -> None:
+        report(f"{time.perf_counter() - started:7.1f} s  {line}")
+
     rng = random.Random(seed)  # noqa: S311  (benchmark data, not security)
     texts = _Texts(rng)
     organisations = organisations or max(50, responses // 10)
@@ -304,20 +308,21 @@ def seed_synthetic(
         with connection.cursor() as django_cursor:
             cursor = django_cursor.cursor  # the psycopg2 cursor, for copy_expert
             org_ids = _organisations(cursor, rng, organisations, now)
-            report(f"{organisations} organisations")
+            progress(f"{organisations} organisations")
             plan = _consultations(cursor, rng, sizes, org_ids, team, now)
-            report(f"{consultations} consultations with their topics, questions and invitations")
-            made = _responses(cursor, rng, texts, plan, org_ids, now, report)
+            progress(f"{consultations} consultations with their topics, questions and invitations")
+            made = _responses(cursor, rng, texts, plan, org_ids, now, progress)
             for table in COPIED_TABLES:
                 _move_sequence(cursor, table)
         # COPY sends no signal: index everything for full-text search, as every other write path does.
         refresh_organisation_vectors()
         refresh_response_vectors()
-        report("search vectors of every organisation and response")
+        progress("search vectors of every organisation and response")
     # As autovacuum would in time: statistics for the planner, and the visibility map for index-only scans.
     with connection.cursor() as cursor:
         for table in COPIED_TABLES:
             cursor.execute(f"VACUUM (ANALYZE) {table}")
+    progress("vacuumed and analyzed")
     return {
         "responses": responses,
         "organisations": organisations,

@@ -205,7 +205,7 @@ def write_pdf(source: PackSource, path: Path, *, include_attachments: bool) -> N
 
     # 3. Join the parts, add the bookmarks and number the pages.
     part_paths = front_paths + body_paths
-    _join(part_paths, path, source, outline, starts, front_pages)
+    _join(part_paths, path, source, outline, starts, front_pages, total=laid_out_pages + body_pages)
     for part_path in part_paths:
         part_path.unlink()
     workdir.rmdir()
@@ -228,6 +228,8 @@ def _join(
     outline: list[tuple[str, str, int]],
     starts: dict[str, int],
     front_pages: int,
+    *,
+    total: int,
 ) -> None:
     bookmarks = [Bookmark(source.consultation.title, 0), Bookmark(_("Contents"), 1 if front_pages > 1 else 0)]
     for anchor, title, level in outline:
@@ -237,5 +239,10 @@ def _join(
         else:
             bookmarks[-1].children.append(bookmark)
     join_parts(
-        part_paths, path, title=source.consultation.title, footer=_("Page {page} of {pages}"), bookmarks=bookmarks
+        part_paths,
+        path,
+        total=total,
+        title=source.consultation.title,
+        footer=_("Page {page} of {pages}"),
+        bookmarks=bookmarks,
     )

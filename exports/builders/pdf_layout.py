@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-MAX_PARTS_PER_CHILD = 20
+MAX_PARTS_PER_CHILD = 50
 
 
 @dataclass(frozen=True)
