@@ -62,7 +62,11 @@ def _descendants(pid: int) -> list[int]:
     found, queue = [], [pid]
     while queue:
         parent = queue.pop()
-        for task in Path(f"/proc/{parent}/task").glob("*"):
+        try:  # the process may end while it is being looked at
+            tasks = list(Path(f"/proc/{parent}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
             try:
                 children = [int(child) for child in (task / "children").read_text().split()]
             except OSError:

@@ -13,12 +13,14 @@ import openpyxl
 import pypdf
 import pytest
 from django.core.management import CommandError, call_command
+from django.template.loader import render_to_string
 
 from exports.builders import pack_pdf
 from exports.builders.attachments import AttachmentNamer, safe_filename
 from exports.builders.bundle import build_pack
 from exports.models import ExportFormat
 from exports.pack import PackError, PackSource
+from exports.templatetags.pack_tags import paragraphs
 from responses.models import ResponseStatus, Stance
 from tests.factories import MULTILINGUAL_ORGANISATIONS, ResponseFactory, make_pack_data
 
@@ -356,3 +358,26 @@ def test_export_pack_command_names_an_unknown_slug(data, tmp_path):
     ):
         call_command("export_pack", "nope", "--output", str(tmp_path / "x.zip"))
     assert not (tmp_path / "x.zip").exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("One line.", ["One line."]),
+        ("First line\nsame paragraph\n\n\nSecond paragraph.", ["First line\nsame paragraph", "Second paragraph."]),
+        ("Windows\r\n\r\nline ends\r\n", ["Windows", "line ends"]),
+        ("\n\n  \n\n", []),
+        ("", []),
+    ],
+)
+def test_pack_paragraphs_split_at_blank_lines(text, expected):
+    assert paragraphs(text) == expected
+
+
+def test_pack_response_sections_give_each_paragraph_its_own_escaped_p():
+    response = ResponseFactory(summary="<b>Bold</b> claim\n\nSecond & last")
+    html = render_to_string(
+        "exports/_pack_responses.html", {"responses": [response], "topics": [], "include_attachments": False}
+    )
+    assert '<p dir="ltr">&lt;b&gt;Bold&lt;/b&gt; claim</p><p dir="ltr">Second &amp; last</p>' in html
+    assert "<b>Bold</b>" not in html

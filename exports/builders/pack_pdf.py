@@ -21,6 +21,7 @@ response longer than the budget still makes one part, so a single enormous submi
 of its own size.
 """
 
+import math
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -43,8 +44,11 @@ T = TypeVar("T")
 # About 15 pages of text: a part's size, and so the memory each layout process needs for it (some
 # 30 MB above its 65 MB baseline). Smaller parts cost little time: about 0.1 s of set-up each.
 PART_TEXT_BUDGET = 60_000
-# Table rows per part, for the matrix, the appendix and the contents (a matrix row costs the most).
+# Table rows per part, for the matrix and the appendix (a matrix row costs the most), and the contents.
 ROWS_PER_PART = 100
+CONTENTS_ROWS_PER_PART = 300
+# Lines of the contents on an A4 page (pack.html's margins and font): to guess its length.
+CONTENTS_ROWS_PER_PAGE = 45
 
 
 @dataclass
@@ -138,8 +142,14 @@ def _front_parts(source: PackSource, contents: list[tuple[int, str, int]]) -> It
     }
     yield Part("exports/_pack_cover.html", cover, "")
     heading = _("Contents")
-    for number, entries in enumerate(_chunks(contents, budget=ROWS_PER_PART * 3), start=1):
+    for number, entries in enumerate(_chunks(contents, budget=CONTENTS_ROWS_PER_PART), start=1):
         yield Part("exports/_pack_contents.html", {"entries": entries, "first": number == 1}, heading)
+
+
+def _contents_pages(entries: int) -> int:
+    """The pages the contents will probably take: each of its parts starts a page."""
+    full, rest = divmod(entries, CONTENTS_ROWS_PER_PART)
+    return full * math.ceil(CONTENTS_ROWS_PER_PART / CONTENTS_ROWS_PER_PAGE) + math.ceil(rest / CONTENTS_ROWS_PER_PAGE)
 
 
 def _html(source: PackSource, part: Part) -> str:
@@ -186,9 +196,10 @@ def write_pdf(source: PackSource, path: Path, *, include_attachments: bool) -> N
             body_paths.append(_body_path(workdir, number))
             body_pages += result.pages
 
-        # 2. The front matter, until its page count is stable: the contents' numbers start after it.
-        front_pages = 2
-        for _attempt in range(4):  # two in practice: the contents' length hardly depends on its numbers
+        # 2. The front matter, until its page count is stable: the contents' numbers start after it. The
+        # first guess is usually right (a line an entry), so it is usually laid out once.
+        front_pages = 1 + _contents_pages(len(outline))
+        for _attempt in range(4):
             contents = [(level, title, front_pages + starts[anchor] + 1) for anchor, title, level in outline]
             front_paths, results = [], []
             for number, part in enumerate(_front_parts(source, contents)):

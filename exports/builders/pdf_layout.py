@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-MAX_PARTS_PER_CHILD = 50
+MAX_PARTS_PER_CHILD = 100
 
 
 @dataclass(frozen=True)
@@ -165,14 +165,14 @@ class LayoutPool:
 # The child's side ---------------------------------------------------------------------------------
 
 
-def _lay_out(html_path: str, pdf_path: str) -> dict:
+def _lay_out(html_path: str, pdf_path: str, font_config) -> dict:
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
     # The pack is made of our own templates and escaped user text: it never needs the network or the
     # disk, and a stray URL in the data must not make the worker fetch anything.
     html = Path(html_path).read_text(encoding="utf-8")
-    document = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=["data"])).render()
+    document = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=["data"])).render(font_config=font_config)
     anchors: dict[str, int] = {}
     for index, page in enumerate(document.pages):
         for anchor in page.anchors:
@@ -186,12 +186,22 @@ def _serve() -> None:
     import logging
     import traceback
 
+    from weasyprint.text.fonts import FontConfiguration
+
     # WeasyPrint's warnings (a glyph no font has, say) go to the worker's log through standard error.
     logging.basicConfig(level=logging.WARNING, format="pdf layout %(process)d: %(levelname)s %(message)s")
+    # Laying out allocates millions of short-lived objects, and each automatic collection walked the
+    # modules' objects too. Frozen, those are skipped; a higher first threshold makes the collections
+    # rarer (about a tenth off the layout time). A part's cycles are freed by the collection after it.
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
+    # One font configuration for every part the child lays out: making it anew cost some 12 ms a part.
+    # The pack declares no @font-face, so nothing of one part's stays in it for the next.
+    font_config = FontConfiguration()
     for line in sys.stdin:
         request = json.loads(line)
         try:
-            answer = _lay_out(request["html"], request["pdf"])
+            answer = _lay_out(request["html"], request["pdf"], font_config)
         except Exception as exc:
             answer = {"error": f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}"}
         finally:
