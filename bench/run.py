@@ -50,6 +50,7 @@ TARGET_ADMIN_RATIO = 0.5
 TARGET_PACK_SECONDS = {"csv": 20, "xlsx": 20, "pdf": 180}
 TARGET_PACK_MB = 400
 TARGET_SCAN_SECONDS = 5
+TARGET_SEED_SECONDS = 600  # for 200,000 responses
 
 SEARCH_WORD = "encryption"
 
@@ -526,6 +527,12 @@ def misses(report: dict) -> list[str]:
     scan = report["scan"]
     if scan["seconds"] > TARGET_SCAN_SECONDS:
         lines.append(f"- **Reminder scan**: {scan['seconds']} s, {scan['seconds'] - TARGET_SCAN_SECONDS:.1f} s over.")
+    seeded = report["seed"].get("seconds")
+    if seeded is not None and report["data"]["responses"] >= 200_000 and seeded > TARGET_SEED_SECONDS:
+        lines.append(
+            f"- **Synthetic data**: seeded in {seeded} s, {seeded - TARGET_SEED_SECONDS:.1f} s over "
+            f"{TARGET_SEED_SECONDS} s."
+        )
     return lines
 
 
@@ -625,7 +632,8 @@ def markdown(report: dict) -> str:
         "",
         f"Every page p95 ≤ {TARGET_P95_MS} ms with ≤ {TARGET_QUERIES} queries; every page ≤ "
         f"{TARGET_ADMIN_RATIO}x the admin change list; CSV and XLSX ≤ 20 s, PDF ≤ 180 s for 5,000 responses; "
-        f"worker peak ≤ {TARGET_PACK_MB} MB; reminder scan ≤ {TARGET_SCAN_SECONDS} s.",
+        f"worker peak ≤ {TARGET_PACK_MB} MB; reminder scan ≤ {TARGET_SCAN_SECONDS} s; 200,000 responses seeded "
+        f"in ≤ {TARGET_SEED_SECONDS} s.",
         "",
     ]
     missed = misses(report)

@@ -3,6 +3,7 @@ admin beside each page, EXPLAIN ANALYZE, packs, reminder scan) and reports every
 checked to exist, never compared: the figures live in bench/RESULTS.md. Query counts are checked against
 the target, since they do not depend on the machine."""
 
+import importlib.util
 import json
 import os
 import socket
@@ -102,3 +103,30 @@ def test_the_benchmark_reports_every_page_pack_and_the_scan(tmp_path, bench_data
     assert report["scan"]["consultations"] == 20 and report["scan"]["seconds"] >= 0
     for heading in ("## Machine", "## Data", "## Pages", "## Response packs", "## Reminder scan", "## Targets"):
         assert heading in markdown
+
+
+def _bench_module():
+    """bench/run.py, imported as a module (it is a script, outside the packages)."""
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("responses", "seconds", "expected"),
+    [
+        (200_000, 650.0, ["- **Synthetic data**: seeded in 650.0 s, 50.0 s over 600 s."]),
+        (200_000, 560.0, []),
+        (2_000, 900.0, []),  # the target is set for 200,000 responses
+    ],
+)
+def test_results_say_when_seeding_missed_its_target(responses, seconds, expected):
+    report = {
+        "pages": [],
+        "packs": [],
+        "scan": {"seconds": 1.0},
+        "seed": {"seconds": seconds},
+        "data": {"responses": responses},
+    }
+    assert _bench_module().misses(report) == expected
