@@ -117,6 +117,11 @@ def test_pdf_has_a_cover_contents_with_page_numbers_and_page_x_of_y(data, tmp_pa
 
     for number, page in enumerate(pages, start=1):
         assert f"Page {number} of {total}" in page
+    # Each page's footer names its chapter (the cover's does not).
+    assert f"Page 1 of {total}" in pages[0] and "· Page 1 of" not in pages[0]
+    assert f"Contents · Page 2 of {total}" in pages[1]
+    for heading in ["Stance matrix", "Responses", "Answers by question", "Appendix: attachments"]:
+        assert any(f"{heading} · Page" in page for page in pages), heading
 
 
 def test_pdf_laid_out_in_parts_numbers_pages_and_bookmarks_across_them(data, tmp_path, monkeypatch):

@@ -1,11 +1,13 @@
-"""The "Page X of Y" footer of pack.pdf, stamped on each page once the pages are joined.
+"""The footer of pack.pdf ("Responses · Page X of Y"), stamped on each page once the pages are joined.
 
 pack.pdf is laid out in parts, so while a part is laid out the pack's page count is not yet known;
 laying every part out a second time just to print the total doubled the cost of the PDF. The footer
 is therefore written afterwards, as a few drawing operators appended to each page (pdf_join.py), in
 Helvetica (one of the PDF's standard fonts, which every reader has, so nothing is embedded). The
-pack's user interface languages (English, French) are within its WinAnsi encoding; a character
-outside it would print as "?".
+section's name is stamped here too rather than laid out in a header margin box on every page, which
+cost WeasyPrint a few percent of its time. Both are user interface text, and its languages (English,
+French) are within Helvetica's WinAnsi encoding; a character outside it would print as "?". (The
+consultation's title, user text in any script, stays in the header that WeasyPrint lays out.)
 """
 
 import re
@@ -22,8 +24,8 @@ DEFAULT_WIDTH = HELVETICA_WIDTHS.get("default", 556)
 
 FONT_SIZE = 8  # points, as the header's 7.5pt
 GRAY = 0.267  # #444
-# The footer's baseline above the bottom of the page: centred in the 20 mm bottom margin of pack.html.
-BASELINE = 25.5
+# The footer's baseline above the bottom of the page: centred in the 16 mm bottom margin of pack.html.
+BASELINE = 20
 
 
 def text_width(text: str, size: float = FONT_SIZE) -> float:
@@ -36,10 +38,11 @@ def pdf_string(text: str) -> bytes:
     return b"(" + re.sub(rb"([()\\])", rb"\\\1", raw) + b")"
 
 
-def footer_text(template: str, *, page: int, pages: int) -> str:
-    """The translated "Page {page} of {pages}" with its numbers."""
+def footer_text(template: str, *, page: int, pages: int, section: str = "") -> str:
+    """The translated "Page {page} of {pages}" with its numbers, after the section's name if any."""
     values = {"page": str(page), "pages": str(pages)}
-    return re.sub(r"\{(pages|page)\}", lambda match: values[match.group(1)], template)
+    text = re.sub(r"\{(pages|page)\}", lambda match: values[match.group(1)], template)
+    return f"{section} · {text}" if section else text
 
 
 def footer_operators(text: str, box: RectangleObject, font: NameObject) -> bytes:

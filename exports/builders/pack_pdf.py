@@ -48,7 +48,7 @@ PART_TEXT_BUDGET = 60_000
 ROWS_PER_PART = 100
 CONTENTS_ROWS_PER_PART = 300
 # Lines of the contents on an A4 page (pack.html's margins and font): to guess its length.
-CONTENTS_ROWS_PER_PAGE = 45
+CONTENTS_ROWS_PER_PAGE = 51
 
 
 @dataclass
@@ -153,7 +153,7 @@ def _contents_pages(entries: int) -> int:
 
 
 def _html(source: PackSource, part: Part) -> str:
-    context = {"consultation": source.consultation, "section": part.section, "part_template": part.template}
+    context = {"consultation": source.consultation, "part_template": part.template}
     context.update(part.context)
     # Dates in the pack read in the requester's zone, which the cover names.
     with timezone.override(source.zone):
@@ -201,9 +201,10 @@ def write_pdf(source: PackSource, path: Path, *, include_attachments: bool) -> N
         front_pages = 1 + _contents_pages(len(outline))
         for _attempt in range(4):
             contents = [(level, title, front_pages + starts[anchor] + 1) for anchor, title, level in outline]
-            front_paths, results = [], []
+            front_paths, front_sections, results = [], [], []
             for number, part in enumerate(_front_parts(source, contents)):
                 front_paths.append(workdir / f"front-{number:05d}.pdf")
+                front_sections.append(part.section)
                 results += pool.submit(
                     number, _html(source, part), workdir / f"front-{number:05d}.html", front_paths[-1]
                 )
@@ -216,7 +217,8 @@ def write_pdf(source: PackSource, path: Path, *, include_attachments: bool) -> N
 
     # 3. Join the parts, add the bookmarks and number the pages.
     part_paths = front_paths + body_paths
-    _join(part_paths, path, source, outline, starts, front_pages, total=laid_out_pages + body_pages)
+    sections = front_sections + [part.section for part in parts]
+    _join(part_paths, sections, path, source, outline, starts, front_pages, total=laid_out_pages + body_pages)
     for part_path in part_paths:
         part_path.unlink()
     workdir.rmdir()
@@ -234,6 +236,7 @@ def _processes() -> int:
 
 def _join(
     part_paths: list[Path],
+    sections: list[str],
     path: Path,
     source: PackSource,
     outline: list[tuple[str, str, int]],
@@ -251,6 +254,7 @@ def _join(
             bookmarks[-1].children.append(bookmark)
     join_parts(
         part_paths,
+        sections,
         path,
         total=total,
         title=source.consultation.title,

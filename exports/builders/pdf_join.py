@@ -154,6 +154,7 @@ class PartCopier:
 
 def join_parts(
     part_paths: list[Path],
+    sections: list[str],
     path: Path,
     *,
     total: int,
@@ -161,20 +162,27 @@ def join_parts(
     footer: str,
     bookmarks: list[Bookmark],
 ) -> None:
-    """Write the parts' pages, in order, to `path`, each with its footer ("Page X of `total`"), and the
-    bookmarks."""
+    """Write the parts' pages, in order, to `path`, and the bookmarks. Each page gets its footer: its
+    part's section, if any, and "Page X of `total`"."""
     # Each part's objects are freed by a collection after it (a reader's objects refer back to it). A
     # full collection walks every object of the process, Django's included, about 0.1 s in a worker:
     # as much as copying a part. Frozen, the objects that exist now are left out of every collection.
     gc.freeze()
     try:
-        _join(part_paths, path, total=total, title=title, footer=footer, bookmarks=bookmarks)
+        _join(part_paths, sections, path, total=total, title=title, footer=footer, bookmarks=bookmarks)
     finally:
         gc.unfreeze()
 
 
 def _join(
-    part_paths: list[Path], path: Path, *, total: int, title: str, footer: str, bookmarks: list[Bookmark]
+    part_paths: list[Path],
+    sections: list[str],
+    path: Path,
+    *,
+    total: int,
+    title: str,
+    footer: str,
+    bookmarks: list[Bookmark],
 ) -> None:
     with path.open("wb") as handle:
         out = StreamingPdfWriter(handle)
@@ -193,7 +201,7 @@ def _join(
         # (WeasyPrint flips the y axis, for one) is undone before the footer is drawn.
         save = out.add_stream(b"q\n")
         kids = ArrayObject()
-        for part_path in part_paths:
+        for part_path, section in zip(part_paths, sections, strict=True):
             reader = PdfReader(str(part_path))
             pages = list(reader.pages)
             numbers = {page.indirect_reference.idnum: out.allocate() for page in pages}
@@ -222,7 +230,7 @@ def _join(
                     raw = dict.__getitem__(page, "/Contents")
                     items = raw.get_object()
                     contents.extend(copier.remap(item) for item in (items if isinstance(items, ArrayObject) else [raw]))
-                text = footer_text(footer, page=len(kids), pages=total)
+                text = footer_text(footer, page=len(kids), pages=total, section=section)
                 contents.append(out.add_stream(footer_operators(text, box, FOOTER_FONT)))
                 copied[NameObject("/Contents")] = contents
                 copier.flush()
