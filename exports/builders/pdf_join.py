@@ -8,6 +8,8 @@ writes the page tree, the bookmarks (the PDF's outline) and the cross-reference 
 """
 
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -152,6 +154,18 @@ class PartCopier:
         return self.resources[key]
 
 
+@contextmanager
+def _collections_skip_existing_objects() -> Iterator[None]:
+    """Each part's objects are freed by a collection after it (a reader's objects refer back to it). A
+    full collection walks every object of the process, Django's included, about 0.1 s in a worker: as
+    much as copying a part. Frozen, the objects that exist beforehand are left out of every collection."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def join_parts(
     part_paths: list[Path],
     sections: list[str],
@@ -164,27 +178,7 @@ def join_parts(
 ) -> None:
     """Write the parts' pages, in order, to `path`, and the bookmarks. Each page gets its footer: its
     part's section, if any, and "Page X of `total`"."""
-    # Each part's objects are freed by a collection after it (a reader's objects refer back to it). A
-    # full collection walks every object of the process, Django's included, about 0.1 s in a worker:
-    # as much as copying a part. Frozen, the objects that exist now are left out of every collection.
-    gc.freeze()
-    try:
-        _join(part_paths, sections, path, total=total, title=title, footer=footer, bookmarks=bookmarks)
-    finally:
-        gc.unfreeze()
-
-
-def _join(
-    part_paths: list[Path],
-    sections: list[str],
-    path: Path,
-    *,
-    total: int,
-    title: str,
-    footer: str,
-    bookmarks: list[Bookmark],
-) -> None:
-    with path.open("wb") as handle:
+    with _collections_skip_existing_objects(), path.open("wb") as handle:
         out = StreamingPdfWriter(handle)
         pages_root = out.allocate()
         font = out.add(
