@@ -6,19 +6,12 @@ import time
 from playwright.sync_api import Page, expect
 
 from accounts.roles import Role
-from tests.factories import PASSWORD, OrganisationFactory, UserFactory
+from tests.e2e.login import log_in
+from tests.factories import OrganisationFactory, UserFactory
 from tests.webhook_receiver import Receiver, start_receiver
 from webhooks import signing
 from webhooks.models import Webhook
 from webhooks.services import delivery_attempt, webhook_emit
-
-
-def log_in(page: Page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_test_id("user-menu")).to_be_visible()
 
 
 def test_a_user_makes_an_api_token_uses_it_and_revokes_it(page: Page, live_server):

@@ -7,15 +7,8 @@ from playwright.sync_api import Page, expect
 
 from accounts.roles import Role
 from consultations.models import Consultation
-from tests.factories import PASSWORD, ConsultationFactory, OrganisationFactory, UserFactory
-
-
-def log_in(page: Page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_test_id("user-menu")).to_be_visible()
+from tests.e2e.login import log_in
+from tests.factories import ConsultationFactory, OrganisationFactory, UserFactory
 
 
 def test_policy_staff_create_a_consultation_and_reorder_its_topics(page: Page, live_server):

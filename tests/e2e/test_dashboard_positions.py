@@ -7,8 +7,8 @@ from playwright.sync_api import Page, expect
 
 from accounts.roles import Role
 from responses.models import Stance
+from tests.e2e.login import log_in
 from tests.factories import (
-    PASSWORD,
     ConsultationFactory,
     DraftFactory,
     OrganisationFactory,
@@ -19,14 +19,6 @@ from tests.factories import (
     TopicFactory,
     UserFactory,
 )
-
-
-def log_in(page: Page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_test_id("user-menu")).to_be_visible()
 
 
 def test_dashboard_then_comparison_of_two_organisations(page: Page, live_server):

@@ -10,7 +10,8 @@ from playwright.sync_api import Browser, Page, expect
 from accounts.roles import Role
 from config.celery import app
 from responses.models import Response, ResponseStatus
-from tests.factories import PASSWORD, ConsultationFactory, OrganisationFactory, UserFactory
+from tests.e2e.login import log_in
+from tests.factories import ConsultationFactory, OrganisationFactory, UserFactory
 
 PARAGRAPHS = [
     "We welcome the guidelines and their focus on coordination.",
@@ -40,14 +41,6 @@ def eager_tasks():
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
-
-
-def log_in(page: Page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", name="Welcome")).to_be_visible()
 
 
 def test_a_draft_is_reviewed_changed_approved_submitted_and_locked(

@@ -7,15 +7,8 @@ from playwright.sync_api import Page, expect
 from accounts.roles import Role
 from responses.models import SavedSearch
 from stakeholders.models import OrganisationKind
-from tests.factories import PASSWORD, ConsultationFactory, OrganisationFactory, ResponseFactory, UserFactory
-
-
-def log_in(page: Page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_test_id("user-menu")).to_be_visible()
+from tests.e2e.login import log_in
+from tests.factories import ConsultationFactory, OrganisationFactory, ResponseFactory, UserFactory
 
 
 def test_search_from_the_navbar_filter_and_save_the_search(page: Page, live_server):

@@ -4,15 +4,8 @@ from playwright.sync_api import Page, expect
 
 from accounts.roles import Role
 from responses.models import EventKind, Response, ResponseEvent
-from tests.factories import PASSWORD, ConsultationFactory, OrganisationFactory, ResponseFactory, UserFactory
-
-
-def log_in(page: Page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_test_id("user-menu")).to_be_visible()
+from tests.e2e.login import log_in
+from tests.factories import ConsultationFactory, OrganisationFactory, ResponseFactory, UserFactory
 
 
 def test_an_admin_deletes_a_response_and_restores_it_from_the_deleted_items(page: Page, live_server):

@@ -4,15 +4,8 @@ from playwright.sync_api import Page, expect
 
 from accounts.roles import Role
 from consultations.models import Consultation
-from tests.factories import PASSWORD, ConsultationFactory, UserFactory
-
-
-def log_in(page: Page, live_server, username: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_test_id("user-menu")).to_be_visible()
+from tests.e2e.login import log_in
+from tests.factories import ConsultationFactory, UserFactory
 
 
 def test_a_reviewer_watches_and_unwatches_a_consultation(page: Page, live_server):
