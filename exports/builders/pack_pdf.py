@@ -41,8 +41,8 @@ from responses.models import Answer, Response, Stance
 
 T = TypeVar("T")
 
-# About 15 pages of text: a part's size, and so the memory each layout process needs for it (some
-# 30 MB above its 65 MB baseline). Smaller parts cost little time: about 0.1 s of set-up each.
+# About a dozen pages of text: a part's size, and so the memory each layout process needs for it (some
+# 30 MB above its 65 MB baseline). Smaller parts cost little time: some 20 ms of set-up each.
 PART_TEXT_BUDGET = 60_000
 # Table rows per part, for the matrix and the appendix (a matrix row costs the most), and the contents.
 ROWS_PER_PART = 100
