@@ -4,9 +4,15 @@
 import os
 import sys
 
+# Commands that read only the code (models, templates, translations) and never sign, serve or send
+# anything: they run without a SECRET_KEY, so a checkout can be checked before any secret exists.
+CODE_ONLY_COMMANDS = frozenset({"makemigrations", "makemessages", "compilemessages"})
+
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    if len(sys.argv) > 1 and sys.argv[1] in CODE_ONLY_COMMANDS and not os.environ.get("SECRET_KEY"):
+        os.environ["SECRET_KEY"] = "unused-by-code-only-commands"  # noqa: S105  (never signs anything)
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
     from django.db.utils import OperationalError

@@ -23,6 +23,17 @@ def test_migrations_match_the_models(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_code_only_commands_run_without_a_secret_key_and_the_others_refuse(tmp_path):
+    """A fresh checkout can be checked (migrations in step) before any secret exists; anything that could
+    sign or serve still asks for SECRET_KEY in one sentence."""
+    env = child_env(DATABASE_URL=f"sqlite:///{tmp_path}/d")  # no SECRET_KEY, DEBUG off
+    result = manage("makemigrations", "--check", "--dry-run", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    refused = manage("check", env=env)
+    assert refused.returncode == 1
+    assert "Configuration error: SECRET_KEY is not set" in refused.stderr
+
+
 def test_compose_file_validates_against_the_compose_specification():
     checker = Path(sys.executable).with_name("check-jsonschema")
     result = subprocess.run(
