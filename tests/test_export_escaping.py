@@ -61,25 +61,28 @@ def test_csv_cells_that_could_start_a_formula_begin_with_an_apostrophe(data, tmp
     assert not [cell for cell in first_cells if cell[:1] in {"=", "+", "-", "@", "\t", "\r"}]
 
 
-def test_xlsx_cells_are_text_and_stay_text_when_edited(data, tmp_path):
-    workbook = openpyxl.load_workbook(build(data, ExportFormat.XLSX, tmp_path))
-    checked = 0
+# What makes a spreadsheet read a cell as a formula (the full-width equals sign too).
+TRIGGERS = {"=", "+", "-", "@", "\t", "\r", "\uff1d"}
+
+
+def quoted_formula_cells(workbook) -> int:
+    """Checks that no cell of the workbook is a formula and that each text cell a spreadsheet would take
+    for one is text with Excel's quote prefix; returns how many such cells there are."""
+    count = 0
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
                 assert cell.data_type != "f", f"{sheet.title}!{cell.coordinate} is a formula: {cell.value!r}"
-                if isinstance(cell.value, str) and cell.value.lstrip(" \n")[:1] in {
-                    "=",
-                    "+",
-                    "-",
-                    "@",
-                    "\t",
-                    "\r",
-                    "\uff1d",
-                }:
+                if isinstance(cell.value, str) and cell.value.lstrip(" \n")[:1] in TRIGGERS:
                     assert cell.data_type == "s"
                     assert cell.quotePrefix, f"{sheet.title}!{cell.coordinate} lacks the quote prefix"
-                    checked += 1
+                    count += 1
+    return count
+
+
+def test_xlsx_cells_are_text_and_stay_text_when_edited(data, tmp_path):
+    workbook = openpyxl.load_workbook(build(data, ExportFormat.XLSX, tmp_path))
+    checked = quoted_formula_cells(workbook)
     summaries = [row[8] for row in workbook["Responses"].iter_rows(min_row=2, values_only=True)]
     # The text itself is kept exactly as typed: Excel shows it, the quote prefix keeps it from running.
     assert set(summaries) == set(PAYLOADS[: len(summaries)])
@@ -107,9 +110,6 @@ def hostile_everywhere(settings, tmp_path):
     return data
 
 
-TRIGGERS = {"=", "+", "-", "@", "\t", "\r", "\uff1d"}
-
-
 def test_formulas_typed_into_any_column_are_neutralised_in_csv(hostile_everywhere, tmp_path):
     """Not just summaries: names, answers, summaries and quotes of positions, on every sheet of the CSV."""
     rows = list(csv.reader(io.StringIO(build(hostile_everywhere, ExportFormat.CSV, tmp_path).read_text("utf-8-sig"))))
@@ -120,13 +120,6 @@ def test_formulas_typed_into_any_column_are_neutralised_in_csv(hostile_everywher
 
 def test_formulas_typed_into_any_column_stay_text_in_xlsx(hostile_everywhere, tmp_path):
     workbook = openpyxl.load_workbook(build(hostile_everywhere, ExportFormat.XLSX, tmp_path))
-    risky = 0
-    for sheet in workbook.worksheets:
-        for row in sheet.iter_rows():
-            for cell in row:
-                assert cell.data_type != "f", f"{sheet.title}!{cell.coordinate} is a formula: {cell.value!r}"
-                if isinstance(cell.value, str) and cell.value.lstrip(" \n")[:1] in TRIGGERS:
-                    assert cell.quotePrefix, f"{sheet.title}!{cell.coordinate} lacks the quote prefix"
-                    risky += 1
+    risky = quoted_formula_cells(workbook)
     # Organisation, answer, position summary and quote of each response, on the three sheets.
     assert risky >= len(hostile_everywhere["responses"]) * 3

@@ -5,6 +5,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from config.demo import seed_demo
+from tests.e2e.page_problems import record_page_problems
 
 DEMO_PASSWORD = "demo-browser-pass"
 
@@ -49,16 +50,7 @@ def _main_pages() -> list[str]:
 
 def test_main_pages_load_without_a_csp_violation(page: Page, live_server, demo_data):
     """Every main page, signed in as an admin, runs its scripts and styles with nothing refused by the CSP."""
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(f"{page.url}: {message.text}")
-            if message.type == "error" and "Content Security Policy" in message.text
-            else None
-        ),
-    )
-    page.on("pageerror", lambda error: problems.append(f"{page.url}: {error}"))
+    problems = record_page_problems(page)
 
     first = page.goto(f"{live_server.url}{reverse('accounts:login')}")
     policy = first.headers.get("content-security-policy", "")

@@ -7,6 +7,7 @@ from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import Page
 
+from tests.e2e.page_problems import record_page_problems
 from tests.hostile import BY_KEY
 from tests.test_hostile_input import world  # noqa: F401  (the fixture: every record full of the corpus)
 
@@ -24,17 +25,8 @@ def test_pages_full_of_hostile_text_run_none_of_it(page: Page, live_server, worl
     """Lists, details, the draft with its comments, search results and notifications: no alert() dialog,
     no error in the page, no CSP violation; the hostile text is on the page as text."""
     dialogs: list[str] = []
-    problems: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(f"{page.url}: {dialog.message}"), dialog.dismiss()))
-    page.on("pageerror", lambda error: problems.append(f"{page.url}: {error}"))
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(f"{page.url}: {message.text}")
-            if message.type == "error" and "Content Security Policy" in message.text
-            else None
-        ),
-    )
+    problems = record_page_problems(page)
     _sign_in(page, live_server, policy_user)
     consultation, draft = world["consultation"], world["draft"]
     paths = [
